@@ -1,0 +1,163 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportModelAdmin
+
+from assessments import models, resources
+from assessments.spreadsheets import EXPORT_FORMATS, IMPORT_FORMATS
+
+
+class SafeImportExportAdmin(ImportExportModelAdmin):
+    """Import/export that is all-or-nothing, validates models and neutralises formulas."""
+
+    import_formats = IMPORT_FORMATS
+    export_formats = EXPORT_FORMATS
+
+    def get_import_data_kwargs(self, **kwargs):
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        kwargs["rollback_on_validation_errors"] = True
+        kwargs["use_transactions"] = True
+        return kwargs
+
+
+class MeasureInline(admin.TabularInline):
+    model = models.Measure
+    fields = ("ref", "title_ja", "is_scored", "weight")
+    readonly_fields = ("ref",)
+    extra = 0
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.Guideline)
+class GuidelineAdmin(SafeImportExportAdmin):
+    resource_classes = [resources.GuidelineResource]
+    list_display = ("code", "title_ja", "issuer_ja", "issued_on")
+    search_fields = ("code", "title_ja", "title_en")
+
+
+class LevelDescriptionInline(admin.TabularInline):
+    model = models.LevelDescription
+    extra = 0
+    max_num = 5
+
+
+@admin.register(models.Measure)
+class MeasureAdmin(SafeImportExportAdmin):
+    resource_classes = [resources.MeasureResource]
+    list_display = ("ref", "title_ja", "guideline", "is_scored", "weight")
+    list_filter = ("guideline", "is_scored", "depth")
+    search_fields = ("ref", "title_ja", "title_en", "guidance_ja")
+    list_select_related = ("guideline",)
+    readonly_fields = ("guideline", "parent", "section", "ref", "depth", "order")
+    inlines = [LevelDescriptionInline]
+    ordering = ("guideline", "order")
+
+
+@admin.register(models.LevelDescription)
+class LevelDescriptionAdmin(SafeImportExportAdmin):
+    resource_classes = [resources.LevelDescriptionResource]
+    list_display = ("measure", "level", "description_ja")
+    list_filter = ("measure__guideline", "level")
+    search_fields = ("measure__ref", "measure__title_ja", "description_ja")
+    list_select_related = ("measure",)
+
+
+@admin.register(models.CrosswalkLink)
+class CrosswalkLinkAdmin(admin.ModelAdmin):
+    list_display = ("source", "target", "note_ja")
+    list_select_related = ("source", "target")
+    autocomplete_fields = ("source", "target")
+    search_fields = ("source__title_ja", "target__title_ja")
+
+
+@admin.register(models.Body)
+class BodyAdmin(SafeImportExportAdmin):
+    resource_classes = [resources.BodyResource]
+    list_display = ("code", "name", "name_kana", "kind", "prefecture")
+    list_filter = ("kind", "prefecture")
+    search_fields = ("code", "name", "name_kana")
+    list_select_related = ("prefecture",)
+    autocomplete_fields = ("prefecture",)
+
+
+@admin.register(models.User)
+class UserAdmin(DjangoUserAdmin):
+    fieldsets = DjangoUserAdmin.fieldsets + (
+        (_("役割と所属"), {"fields": ("role", "body", "department")}),
+    )
+    add_fieldsets = DjangoUserAdmin.add_fieldsets + (
+        (_("役割と所属"), {"fields": ("role", "body", "department")}),
+    )
+    list_display = ("username", "get_full_name", "role", "body", "is_active")
+    list_filter = ("role", "is_active", "is_staff")
+    list_select_related = ("body",)
+    autocomplete_fields = ("body",)
+
+
+@admin.register(models.SurveyRound)
+class SurveyRoundAdmin(admin.ModelAdmin):
+    list_display = ("guideline", "fiscal_year", "due_on", "opened_at")
+    list_filter = ("guideline", "fiscal_year")
+
+
+class AnswerInline(admin.TabularInline):
+    model = models.Answer
+    fields = ("measure", "level", "not_applicable", "not_applicable_reason", "department")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class TransitionInline(admin.TabularInline):
+    model = models.AssessmentTransition
+    fields = ("at", "from_status", "to_status", "by", "comment")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.Assessment)
+class AssessmentAdmin(admin.ModelAdmin):
+    """Read-mostly: answers and status change through the application, which logs them."""
+
+    list_display = ("body", "fiscal_year", "guideline", "status", "updated_at")
+    list_filter = ("status", "fiscal_year", "guideline", "body__kind")
+    search_fields = ("body__code", "body__name")
+    list_select_related = ("body", "body__prefecture", "guideline")
+    readonly_fields = (
+        "body",
+        "guideline",
+        "fiscal_year",
+        "status",
+        "version",
+        "submitted_at",
+        "approved_at",
+        "survey_round",
+    )
+    inlines = [AnswerInline, TransitionInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(models.AnswerChange)
+class AnswerChangeAdmin(admin.ModelAdmin):
+    list_display = ("answer", "changed_by", "changed_at", "source")
+    list_select_related = ("answer__assessment__body", "answer__measure", "changed_by")
+    readonly_fields = ("answer", "changed_by", "changed_at", "changes", "source")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,152 @@
+"""Loading the guideline catalog (fixtures/guidelines/*.json) idempotently.
+
+Measures are matched by (guideline code, ref), so a corrected title or guidance in a fixture
+updates the row in place and every answer that points at it stays as it was.
+"""
+
+import json
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from assessments.models import CrosswalkLink, Guideline, LevelDescription, Measure
+
+CATALOG_DIR = settings.BASE_DIR / "fixtures" / "guidelines"
+CROSSWALK_FILE = "crosswalk.json"
+
+GUIDELINE_FIELDS = (
+    "title_ja",
+    "title_en",
+    "issuer_ja",
+    "issuer_en",
+    "note_ja",
+    "note_en",
+    "section_depth",
+)
+MEASURE_FIELDS = (
+    "label",
+    "depth",
+    "order",
+    "title_ja",
+    "title_en",
+    "guidance_ja",
+    "guidance_en",
+    "is_scored",
+    "weight",
+)
+
+
+def _upsert(model, lookup: dict, values: dict, stats: Counter, kind: str):
+    """Create or update one row, writing only when a value differs; count what happened."""
+    obj = model.objects.filter(**lookup).first()
+    if obj is None:
+        obj = model.objects.create(**lookup, **values)
+        stats[f"{kind}_created"] += 1
+        return obj
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    if changed:
+        for name in changed:
+            setattr(obj, name, values[name])
+        obj.full_clean()
+        obj.save(update_fields=changed)
+        stats[f"{kind}_updated"] += 1
+    return obj
+
+
+def _load_guideline(data: dict, stats: Counter) -> None:
+    values = {name: data.get(name, "") for name in GUIDELINE_FIELDS}
+    values["issued_on"] = date.fromisoformat(data["issued_on"])
+    guideline = _upsert(Guideline, {"code": data["code"]}, values, stats, "guideline")
+
+    # Orders are rewritten below; move existing ones out of the way of the unique constraint.
+    order = 0
+    section_depth = guideline.section_depth
+
+    def walk(nodes, parent, section, depth):
+        nonlocal order
+        for node in nodes:
+            order += 1
+            values = {
+                "label": node["label"],
+                "depth": depth,
+                "order": order,
+                "title_ja": node["title_ja"],
+                "title_en": node["title_en"],
+                "guidance_ja": node.get("guidance_ja", ""),
+                "guidance_en": node.get("guidance_en", ""),
+                "is_scored": bool(node.get("scored")),
+                "weight": int(node.get("weight", 1)),
+                "parent": parent,
+            }
+            measure = _upsert(
+                Measure, {"guideline": guideline, "ref": node["ref"]}, values, stats, "measure"
+            )
+            own_section = measure if depth == section_depth else section
+            if measure.section_id != (own_section.pk if own_section else None):
+                measure.section = own_section
+                measure.save(update_fields=["section"])
+            for level, text in (node.get("levels") or {}).items():
+                _upsert(
+                    LevelDescription,
+                    {"measure": measure, "level": int(level)},
+                    {"description_ja": text["ja"], "description_en": text["en"]},
+                    stats,
+                    "level",
+                )
+            walk(node.get("children", []), measure, own_section, depth + 1)
+
+    existing = Measure.objects.filter(guideline=guideline)
+    if existing.exists():
+        offset = existing.count() + 10_000
+        orders = dict(existing.values_list("ref", "order"))
+        expected = _expected_orders(data["measures"])
+        if orders != {ref: o for ref, o in expected.items() if ref in orders}:
+            for measure in existing.order_by("-order"):
+                Measure.objects.filter(pk=measure.pk).update(order=measure.order + offset)
+    walk(data["measures"], None, None, 1)
+
+
+def _expected_orders(nodes) -> dict[str, int]:
+    result, counter = {}, 0
+
+    def walk(items):
+        nonlocal counter
+        for node in items:
+            counter += 1
+            result[node["ref"]] = counter
+            walk(node.get("children", []))
+
+    walk(nodes)
+    return result
+
+
+def _load_crosswalk(links: list[dict], stats: Counter) -> None:
+    for link in links:
+        source = Measure.objects.get(
+            guideline__code=link["from"]["guideline"], ref=link["from"]["ref"]
+        )
+        target = Measure.objects.get(guideline__code=link["to"]["guideline"], ref=link["to"]["ref"])
+        _upsert(
+            CrosswalkLink,
+            {"source": source, "target": target},
+            {"note_ja": link.get("note_ja", ""), "note_en": link.get("note_en", "")},
+            stats,
+            "crosswalk",
+        )
+
+
+@transaction.atomic
+def load_catalog(directory: Path = CATALOG_DIR) -> Counter:
+    """Load every guideline file of `directory`, then the crosswalk. Returns what changed."""
+    stats: Counter = Counter()
+    for path in sorted(directory.glob("*.json")):
+        if path.name == CROSSWALK_FILE:
+            continue
+        _load_guideline(json.loads(path.read_text(encoding="utf-8")), stats)
+    crosswalk = directory / CROSSWALK_FILE
+    if crosswalk.exists():
+        _load_crosswalk(json.loads(crosswalk.read_text(encoding="utf-8")), stats)
+    return stats

@@ -1,0 +1,46 @@
+"""Helpers shared by the tests: personas' password, user factory, browser helpers."""
+
+from assessments.models import Body, User
+
+PASSWORD = "correct-horse-battery-staple"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def make_user(username: str, role: str, body_code: str | None) -> User:
+    user = User.objects.create_user(
+        username=username,
+        password=PASSWORD,
+        role=role,
+        body=Body.objects.get(code=body_code) if body_code else None,
+    )
+    return user
+
+
+def assert_accessible(page) -> None:
+    """axe-core (WCAG 2.0/2.1 A and AA rules) finds no violation on the current page."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(
+        page,
+        options={
+            "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}
+        },
+    )
+    assert results.violations_count == 0, results.generate_report()
+
+
+def log_in(page, username: str, password: str = PASSWORD) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("ユーザー名").fill(username)
+    page.get_by_label("パスワード").fill(password)
+    page.get_by_role("button", name="ログイン").click()
+    page.wait_for_url("**/")
