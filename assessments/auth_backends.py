@@ -14,7 +14,9 @@ class DemoAwareModelBackend(ModelBackend):
     def get_user(self, user_id):
         # Every page shows the user's body (and its prefecture): load them with the user.
         try:
-            user = get_user_model()._default_manager.select_related("body__prefecture").get(pk=user_id)
+            user = (
+                get_user_model()._default_manager.select_related("body__prefecture").get(pk=user_id)
+            )
         except get_user_model().DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None

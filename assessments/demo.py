@@ -187,8 +187,13 @@ def build_demo_assessments(users: dict[str, User]) -> int:
             if status == Assessment.Status.APPROVED:
                 approved_at = _at(fiscal_year, 10, rng.randint(1, 31))
             assessment = Assessment.objects.create(
-                body=body, guideline=guideline, fiscal_year=fiscal_year, status=status,
-                survey_round=survey_round, submitted_at=submitted_at, approved_at=approved_at,
+                body=body,
+                guideline=guideline,
+                fiscal_year=fiscal_year,
+                status=status,
+                survey_round=survey_round,
+                submitted_at=submitted_at,
+                approved_at=approved_at,
             )
             bonus = 0.05 if fiscal_year == CURRENT_YEAR else 0.0
             if status == Assessment.Status.IN_PROGRESS:
@@ -197,13 +202,19 @@ def build_demo_assessments(users: dict[str, User]) -> int:
             elif status != Assessment.Status.NOT_STARTED:
                 fill_answers(assessment, measures, rng, year_bonus=bonus, user=staff)
                 AssessmentTransition.objects.create(
-                    assessment=assessment, from_status=Assessment.Status.IN_PROGRESS,
-                    to_status=Assessment.Status.SUBMITTED, by=staff, at=submitted_at,
+                    assessment=assessment,
+                    from_status=Assessment.Status.IN_PROGRESS,
+                    to_status=Assessment.Status.SUBMITTED,
+                    by=staff,
+                    at=submitted_at,
                 )
                 if approved_at:
                     AssessmentTransition.objects.create(
-                        assessment=assessment, from_status=Assessment.Status.SUBMITTED,
-                        to_status=Assessment.Status.APPROVED, by=reviewer, at=approved_at,
+                        assessment=assessment,
+                        from_status=Assessment.Status.SUBMITTED,
+                        to_status=Assessment.Status.APPROVED,
+                        by=reviewer,
+                        at=approved_at,
                         comment="内容を確認し、承認しました。",
                     )
             created += 1

@@ -29,6 +29,11 @@ register_converter(FiscalYearConverter, "fy")
 ASSESSMENT = "assessments/<body:body_code>/<fy:fiscal_year>/<slug:guideline_code>/"
 
 urlpatterns = [
+    # Home and the assessment page (foundation)
     path("", home.home, name="home"),
     path(ASSESSMENT, home.assessment_detail, name="assessment_detail"),
+    # Filling, saving, evidence, history, submit (staff)
+    # Review chain and survey rounds (reviewers, national administrators)
+    # Dashboards
+    # Reports and spreadsheets
 ]

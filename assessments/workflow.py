@@ -1,0 +1,148 @@
+"""The review chain: draft → submitted → returned → submitted → approved.
+
+Every status change goes through `assessment_transition`, which checks who may make it from the
+current state, records it (who, when, comment) and bumps the assessment's version, so a stale
+page or report never acts on an older state. Approved is final: nothing changes it.
+
+| action   | from                              | to          | who                                   |
+|----------|-----------------------------------|-------------|---------------------------------------|
+| start    | not_started                       | in_progress | staff of the body                     |
+| submit   | in_progress, returned             | submitted   | staff of the body (when complete)     |
+| return   | submitted                         | returned    | reviewer (prefecture / national)      |
+| approve  | submitted                         | approved    | reviewer (prefecture / national)      |
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from assessments import access
+from assessments.models import Answer, Assessment, AssessmentTransition, Measure, User
+
+Status = Assessment.Status
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    sources: tuple[str, ...]
+    target: str
+    by_reviewer: bool
+    needs_comment: bool = False
+
+
+ACTIONS = {
+    action.name: action
+    for action in (
+        Action(
+            "start",
+            gettext_lazy("作成を開始"),
+            (Status.NOT_STARTED,),
+            Status.IN_PROGRESS,
+            by_reviewer=False,
+        ),
+        Action(
+            "submit",
+            gettext_lazy("提出"),
+            (Status.IN_PROGRESS, Status.RETURNED),
+            Status.SUBMITTED,
+            by_reviewer=False,
+        ),
+        Action(
+            "return",
+            gettext_lazy("差戻し"),
+            (Status.SUBMITTED,),
+            Status.RETURNED,
+            by_reviewer=True,
+            needs_comment=True,
+        ),
+        Action(
+            "approve", gettext_lazy("承認"), (Status.SUBMITTED,), Status.APPROVED, by_reviewer=True
+        ),
+    )
+}
+
+
+class TransitionError(ValidationError):
+    """The action is not possible from the assessment's current state."""
+
+
+def missing_measures(assessment: Assessment) -> list[Measure]:
+    """Scored measures without a level and not marked 該当なし with a reason, in guideline order."""
+    answered = Answer.objects.filter(assessment=assessment).filter(
+        Q(level__isnull=False) | (Q(not_applicable=True) & ~Q(not_applicable_reason=""))
+    )
+    return list(
+        Measure.objects.filter(guideline_id=assessment.guideline_id, is_scored=True)
+        .exclude(pk__in=answered.values("measure_id"))
+        .order_by("order")
+    )
+
+
+def may_act(user: User, assessment: Assessment, action: Action) -> bool:
+    """Whether `user` holds the role for `action` on `assessment` (state aside)."""
+    if action.by_reviewer:
+        return access.can_review(user, assessment)
+    return user.is_authenticated and user.is_body_staff and assessment.body_id == user.body_id
+
+
+def available_actions(user: User, assessment: Assessment) -> list[Action]:
+    return [
+        a
+        for a in ACTIONS.values()
+        if assessment.status in a.sources and may_act(user, assessment, a)
+    ]
+
+
+@transaction.atomic
+def assessment_transition(
+    *, assessment: Assessment, user: User, action: str, comment: str = ""
+) -> AssessmentTransition:
+    """Move `assessment` through `action`, or raise PermissionDenied / TransitionError.
+
+    The row is re-read under a lock (FOR UPDATE on PostgreSQL) and the state is checked again,
+    so two reviewers acting at once cannot both succeed.
+    """
+    step = ACTIONS[action]
+    if not may_act(user, assessment, step):
+        raise PermissionDenied
+    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    if locked.status not in step.sources:
+        raise TransitionError(
+            _("この自己評価は「%(status)s」のため、%(action)sできません。")
+            % {"status": locked.get_status_display(), "action": step.label},
+            code="invalid_state",
+        )
+    if step.target == Status.SUBMITTED:
+        missing = missing_measures(locked)
+        if missing:
+            raise TransitionError(
+                _("未回答の項目が %(count)s 件あるため提出できません: %(refs)s")
+                % {"count": len(missing), "refs": "、".join(m.ref for m in missing)},
+                code="incomplete",
+            )
+    if step.needs_comment and not comment.strip():
+        raise TransitionError(_("差戻しの理由を入力してください。"), code="comment_required")
+    now = timezone.now()
+    updates = {"status": step.target, "version": F("version") + 1, "updated_at": now}
+    if step.target == Status.SUBMITTED:
+        updates["submitted_at"] = now
+    if step.target == Status.APPROVED:
+        updates["approved_at"] = now
+    Assessment.objects.filter(pk=locked.pk).update(**updates)
+    record = AssessmentTransition.objects.create(
+        assessment=locked,
+        from_status=locked.status,
+        to_status=step.target,
+        by=user,
+        comment=comment.strip(),
+        at=now,
+    )
+    assessment.refresh_from_db()
+    return record

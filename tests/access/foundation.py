@@ -1,0 +1,21 @@
+from tests.access import ROLES, Entry, assessment_kwargs, everyone, own_body_only
+
+ENTRIES = {
+    "login": [
+        Entry(everyone(200, anonymous=200) | {role: 302 for role in ROLES if role != "anonymous"})
+    ],  # signed-in users go home
+    "logout": [
+        Entry(everyone(405, anonymous=405)),
+        Entry(everyone(302, anonymous=302), method="post"),
+    ],
+    "set_language": [
+        Entry(
+            everyone(302, anonymous=302),
+            method="post",
+            data=lambda ctx: {"language": "en", "next": "/"},
+        )
+    ],
+    "admin:index": [Entry(everyone(302, anonymous=302) | {"national_admin": 200})],
+    "home": [Entry(everyone(200)), Entry(everyone(405), method="post")],
+    "assessment_detail": [Entry(own_body_only(), kwargs=assessment_kwargs)],
+}
