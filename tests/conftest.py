@@ -9,6 +9,7 @@ are moved to the end of the run and reload the reference data themselves.
 import os
 
 import pytest
+from django.utils import timezone
 
 from assessments.catalog import load_catalog
 from assessments.models import Assessment, Body, Guideline, Measure, User
@@ -100,11 +101,14 @@ def make_assessment(db, guideline_2003):
         guideline=None,
         status: str = Assessment.Status.IN_PROGRESS,
     ) -> Assessment:
+        now = timezone.now()
         return Assessment.objects.create(
             body=Body.objects.get(code=body_code),
             guideline=guideline or guideline_2003,
             fiscal_year=fiscal_year,
             status=status,
+            submitted_at=now if status in ("submitted", "approved") else None,
+            approved_at=now if status == "approved" else None,
         )
 
     return make
