@@ -298,6 +298,10 @@ class User(AbstractUser):
             ),
         ]
 
+    def get_full_name(self) -> str:
+        """Family name first, as Japanese names are written (札幌 花子)."""
+        return f"{self.last_name} {self.first_name}".strip()
+
     @property
     def is_national_admin(self) -> bool:
         return self.role == self.Role.NATIONAL_ADMIN
