@@ -104,26 +104,27 @@ class SurveyRoundAdmin(admin.ModelAdmin):
     list_filter = ("guideline", "fiscal_year")
 
 
-class AnswerInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
+    """Rows the application writes (and logs); the admin only shows them."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class AnswerInline(ReadOnlyInline):
     model = models.Answer
     fields = ("measure", "level", "not_applicable", "not_applicable_reason", "department")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class TransitionInline(admin.TabularInline):
+class TransitionInline(ReadOnlyInline):
     model = models.AssessmentTransition
     fields = ("at", "from_status", "to_status", "by", "comment")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(models.Assessment)

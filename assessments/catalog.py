@@ -26,17 +26,6 @@ GUIDELINE_FIELDS = (
     "note_en",
     "section_depth",
 )
-MEASURE_FIELDS = (
-    "label",
-    "depth",
-    "order",
-    "title_ja",
-    "title_en",
-    "guidance_ja",
-    "guidance_en",
-    "is_scored",
-    "weight",
-)
 
 
 def _upsert(model, lookup: dict, values: dict, stats: Counter, kind: str):
