@@ -100,13 +100,15 @@ def comparison_for(assessment: Assessment) -> list[Averages]:
         scopes.append(
             average_scores(
                 **common,
-                label=f"{body.prefecture.name}" + str(_("平均")),
+                label=str(_("%(name)s平均") % {"name": body.prefecture.name}),
                 prefecture_id=body.prefecture_id,
             )
         )
         scopes.append(
             average_scores(
-                **common, label=f"{body.get_kind_display()}" + str(_("平均")), kind=body.kind
+                **common,
+                label=str(_("%(name)s平均") % {"name": body.get_kind_display()}),
+                kind=body.kind,
             )
         )
     scopes.append(average_scores(**common, label=str(_("全国平均"))))
