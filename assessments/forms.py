@@ -162,18 +162,16 @@ def _max_size_label() -> str:
 class StartAssessmentForm(forms.Form):
     """Start the current fiscal year's assessment of a guideline, empty or pre-filled."""
 
+    def clean_guideline(self):
+        return self.guidelines[self.cleaned_data["guideline"]]
+
     PREFILL = [
         ("none", gettext_lazy("空の状態から始める")),
         ("previous_year", gettext_lazy("前年度の回答を引き継ぐ（同じ指針）")),
         ("crosswalk", gettext_lazy("旧指針（2000年指針）の回答を対応表で引き継ぐ")),
     ]
 
-    guideline = forms.ModelChoiceField(
-        label=gettext_lazy("指針"),
-        queryset=Guideline.objects.order_by("-issued_on"),
-        to_field_name="code",
-        empty_label=None,
-    )
+    guideline = forms.ChoiceField(label=gettext_lazy("指針"))
     prefill = forms.ChoiceField(
         label=gettext_lazy("回答の初期値"),
         choices=PREFILL,
@@ -183,7 +181,9 @@ class StartAssessmentForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["guideline"].label_from_instance = lambda g: g.title
+        # One query, whatever the template does with the choices.
+        self.guidelines = {g.code: g for g in Guideline.objects.order_by("-issued_on")}
+        self.fields["guideline"].choices = [(c, g.title) for c, g in self.guidelines.items()]
         self.helper = FormHelper(self)
         self.helper.form_tag = False
         self.helper.disable_csrf = True

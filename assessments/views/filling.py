@@ -190,6 +190,7 @@ def assessment_section(
                 for m in measures
             ],
             "editable": editable,
+            "conflicts": conflicts,
             "error_links": [
                 link for f in (forms or {}).values() if f.is_bound for link in f.error_links()
             ],
