@@ -7,6 +7,7 @@ overwriting it. The update itself is `filter(pk=…, version=v).update(…, vers
 Every change is recorded as an AnswerChange ({field: [old, new]}) and bumps Assessment.version.
 """
 
+import uuid
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
@@ -17,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessments import workflow
-from assessments.evidence import safe_filename
+from assessments.evidence import extension, safe_filename
 from assessments.models import (
     Answer,
     AnswerChange,
@@ -138,7 +139,9 @@ def answers_save(
             try:
                 return _answers_save(assessment, user, inputs, source, stored)
             except _Retry:
-                continue
+                for name in stored:  # the attempt was rolled back; its files go too
+                    default_storage.delete(name)
+                stored.clear()
         raise RuntimeError("answers kept changing while saving")
     except BaseException:
         for name in stored:
@@ -167,9 +170,10 @@ def _answers_save(assessment, user, inputs, source, stored) -> SaveResult:
             continue
         values = _new_values(answer, item.data)
         if item.evidence_upload is not None:
+            # Stored under a random name: the user's name is kept for display and download only.
             name = default_storage.save(
                 f"evidence/{assessment.body.code}/{assessment.fiscal_year}/"
-                f"{safe_filename(item.evidence_upload.name)}",
+                f"{uuid.uuid4().hex}.{extension(item.evidence_upload.name)}",
                 item.evidence_upload,
             )
             stored.append(name)

@@ -575,3 +575,68 @@ def test_autosave_query_count_does_not_grow_with_the_guideline(
     # current answer, guarded UPDATE, change, assessment version, release; session save (3)
     with django_assert_num_queries(15):
         assert client.post(url, fields(measure, version=1, level="4")).json()["ok"]
+
+
+@pytest.mark.parametrize("saves", [1, 6])
+def test_history_query_count_does_not_grow_with_changes(
+    client, sapporo_staff, assessment, guideline_2003, django_assert_num_queries, saves
+):
+    measure = Measure.objects.get(guideline=guideline_2003, ref="II.3.(1)")
+    client.force_login(sapporo_staff)
+    autosave = measure_url("answer_autosave", assessment, measure.ref)
+    for version in range(saves):
+        client.post(autosave, fields(measure, version=version, level=str(version % 5)))
+    url = measure_url("answer_history", assessment, measure.ref)
+    # session, user; assessment; measure with section + level descriptions (2);
+    # changes with their authors; session save (3)
+    with django_assert_num_queries(9):
+        html = html_of(client.get(url))
+    assert html.count("自動保存") == saves
+
+
+@pytest.mark.parametrize("answered", [0, 30])
+def test_submit_page_query_count_does_not_grow_with_missing_measures(
+    client, sapporo_staff, assessment, scored_2003, django_assert_num_queries, answered
+):
+    _fill(assessment, scored_2003[:answered])
+    client.force_login(sapporo_staff)
+    url = reverse("assessment_submit", kwargs=assessment.url_kwargs)
+    client.get(url)
+    # session, user; assessment; missing measures; their sections; session save (3)
+    with django_assert_num_queries(8):
+        html = html_of(client.get(url))
+    assert f"未回答の項目が {35 - answered} 件あります" in html
+
+
+def test_overview_shows_hand_computed_section_and_overall_scores(
+    client, sapporo_staff, assessment, guideline_2003
+):
+    """II.3 (weights 3, 3, 2) at levels 4, 2 and 該当なし: 18 / 24 = 75.0 for the section and,
+    as nothing else is answered, overall."""
+    policy, privacy, training = section_measures(guideline_2003, "II.3")
+    Answer.objects.create(assessment=assessment, measure=policy, level=4)
+    Answer.objects.create(assessment=assessment, measure=privacy, level=2)
+    Answer.objects.create(
+        assessment=assessment, measure=training, not_applicable=True, not_applicable_reason="x"
+    )
+    client.force_login(sapporo_staff)
+    html = html_of(client.get(assessment.get_absolute_url()))
+    row = re.search(
+        r"II\.3</span>[^<]*</th>\s*<td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>", html
+    )
+    assert row and row.groups() == ("3 / 3", "18 / 24", "75.0")
+    assert '<span class="score">75.0</span>' in html and "うち該当なし 1" in html
+    assert "「該当なし」と未回答の項目は計算から除きます" in html
+
+
+def test_evidence_is_stored_under_a_random_name(
+    client, sapporo_staff, assessment, guideline_2003, media
+):
+    first, second = section_measures(guideline_2003, "II.2")
+    client.force_login(sapporo_staff)
+    data = section_post([first, second])
+    data[f"m{first.order}-evidence_file"] = SimpleUploadedFile("../../etc/passwd.txt", b"hello")
+    assert client.post(section_url(assessment, "II.2"), data).status_code == 302
+    stored = Answer.objects.get(assessment=assessment, measure=first)
+    assert stored.evidence_name == "passwd.txt"
+    assert re.fullmatch(r"evidence/011002/2026/[0-9a-f]{32}\.txt", stored.evidence_file.name)
