@@ -347,3 +347,22 @@ def test_section_and_overall_scores_weigh_levels_and_leave_not_applicable_out(
     overall = Assessment.objects.filter(pk=assessment.pk).with_scores().get()
     assert round(overall.score_value, 1) == 67.9
     assert overall.not_applicable_count == 1
+
+
+def test_the_guarded_update_writes_nothing_when_a_version_moved_on(
+    sapporo_staff, make_assessment, scored_2003
+):
+    """A colleague's write landing between our read and our write: the version-guarded UPDATE
+    matches fewer rows than expected, so the attempt is rolled back and classified again."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    assessment = make_assessment()
+    fresh = Answer.objects.create(assessment=assessment, measure=scored_2003[0], level=1)
+    moved = Answer.objects.create(assessment=assessment, measure=scored_2003[1], level=1)
+    Answer.objects.filter(pk=moved.pk).update(level=4, version=2)  # the colleague's write
+    fresh.level = moved.level = 0
+    with pytest.raises(answers._Retry), transaction.atomic():
+        answers._guarded_update([(fresh, 1), (moved, 1)], sapporo_staff, timezone.now())
+    levels = dict(Answer.objects.values_list("pk", "level"))
+    assert levels == {fresh.pk: 1, moved.pk: 4}
