@@ -106,12 +106,13 @@ def _section_for(assessment: Assessment, section_ref: str) -> Measure:
 def assessment_section(
     request, body_code: str, fiscal_year: int, guideline_code: str, section_ref: str
 ):
-    """One section's measures: a form per measure (staff) or their answers (everyone else)."""
-    get = (
-        access.get_rw_assessment_for_user
-        if request.method == "POST"
-        else access.get_assessment_for_user
-    )
+    """One section's measures: a form per measure (staff) or their answers (everyone else).
+
+    POST saves every changed measure of the section at once; invalid input re-renders with
+    everything typed (400), a colleague's newer save re-renders both versions (409).
+    """
+    writing = request.method == "POST"
+    get = access.get_rw_assessment_for_user if writing else access.get_assessment_for_user
     assessment = get(request.user, body_code, fiscal_year, guideline_code)
     section = _section_for(assessment, section_ref)
     measures = list(
@@ -125,51 +126,70 @@ def assessment_section(
             assessment=assessment, measure__section=section
         ).select_related("updated_by")
     }
-    editable = access.can_edit_answers(request.user, assessment)
-    status, conflicts, forms = 200, {}, None
-    if editable:
+    forms, conflicts, status = None, {}, 200
+    if access.can_edit_answers(request.user, assessment):
         forms = {
             m.pk: AnswerForm(
-                request.POST or None,
-                request.FILES or None,
+                request.POST if writing else None,
+                request.FILES if writing else None,
                 measure=m,
                 initial=answer_initial(current.get(m.pk)),
             )
             for m in measures
         }
-    if request.method == "POST":
+    if writing:
         discard = set(request.POST.getlist("discard"))
-        kept = {pk: f for pk, f in forms.items() if f.prefix not in discard}
-        if not all(f.is_valid() for f in kept.values()):
+        forms = {pk: f for pk, f in forms.items() if f.prefix not in discard} | {
+            pk: AnswerForm(measure=f.measure, initial=f.initial)
+            for pk, f in forms.items()
+            if f.prefix in discard
+        }
+        if not all(f.is_valid() for f in forms.values() if f.is_bound):
             status = 400
         else:
-            result = answers.answers_save(
-                assessment=assessment,
-                user=request.user,
-                inputs=[
-                    answers.AnswerInput(
-                        f.measure,
-                        f.answer_data(),
-                        f.cleaned_data["version"],
-                        f.cleaned_data.get("evidence_file") or None,
-                    )
-                    for pk, f in kept.items()
-                    if f.has_changed() or (current.get(pk) and current[pk].carried_over_from)
-                ],
-            )
+            result = _save_section(request, assessment, forms, current)
             if not result.stale:
-                messages.success(
-                    request,
-                    _("「%(section)s」を保存しました（%(time)s）。")
-                    % {"section": section.title, "time": f"{timezone.localtime():%H:%M}"},
-                )
-                following = (
-                    _next_section(assessment, section) if "save_next" in request.POST else None
-                )
-                return redirect(_section_url(assessment, following or section))
-            forms, conflicts = _rebind_after_conflict(request, measures, result, kept)
-            current.update({pk: a for pk, a in result.saved.items()})
-            status = 409
+                return _saved(request, assessment, section)
+            forms, conflicts, status = (
+                _rebind_after_conflict(request, measures, result),
+                result.stale,
+                409,
+            )
+            current.update(result.saved)
+    return _render_section(
+        request, assessment, section, measures, current, forms, conflicts, status
+    )
+
+
+def _save_section(request, assessment, forms, current) -> answers.SaveResult:
+    """Save the measures whose form changed, and carried answers (saving confirms them)."""
+    return answers.answers_save(
+        assessment=assessment,
+        user=request.user,
+        inputs=[
+            answers.AnswerInput(
+                f.measure,
+                f.answer_data(),
+                f.cleaned_data["version"],
+                f.cleaned_data.get("evidence_file") or None,
+            )
+            for pk, f in forms.items()
+            if f.is_bound and (f.has_changed() or (pk in current and current[pk].carried_over_from))
+        ],
+    )
+
+
+def _saved(request, assessment, section):
+    messages.success(
+        request,
+        _("「%(section)s」を保存しました（%(time)s）。")
+        % {"section": section.title, "time": f"{timezone.localtime():%H:%M}"},
+    )
+    following = _next_section(assessment, section) if "save_next" in request.POST else None
+    return redirect(_section_url(assessment, following or section))
+
+
+def _render_section(request, assessment, section, measures, current, forms, conflicts, status):
     comments = _comments_by_measure(assessment, section)
     return render(
         request,
@@ -189,7 +209,7 @@ def assessment_section(
                 }
                 for m in measures
             ],
-            "editable": editable,
+            "editable": forms is not None,
             "conflicts": conflicts,
             "error_links": [
                 link for f in (forms or {}).values() if f.is_bound for link in f.error_links()
@@ -201,25 +221,24 @@ def assessment_section(
     )
 
 
-def _rebind_after_conflict(request, measures, result, kept):
+def _rebind_after_conflict(request, measures, result):
     """Forms keeping every typed value, now carrying the versions stored in the database.
 
     Saved answers get their new version (so saving again does not conflict with oneself); a stale
     one gets the colleague's version, so "keep mine" re-submits over it knowingly.
     """
     data = request.POST.copy()
-    for form in kept.values():
-        pk = form.measure.pk
-        if pk in result.stale:
-            row = result.stale[pk].current
-            data[f"{form.prefix}-version"] = row.version if row else 0
-        elif pk in result.saved:
-            data[f"{form.prefix}-version"] = result.saved[pk].version
-    forms = {}
     for m in measures:
-        initial = answer_initial(result.saved.get(m.pk))
-        forms[m.pk] = AnswerForm(data, measure=m, initial=initial)
-    return forms, result.stale
+        key = f"m{m.order}-version"
+        if m.pk in result.stale:
+            row = result.stale[m.pk].current
+            data[key] = row.version if row else 0
+        elif m.pk in result.saved:
+            data[key] = result.saved[m.pk].version
+    return {
+        m.pk: AnswerForm(data, measure=m, initial=answer_initial(result.saved.get(m.pk)))
+        for m in measures
+    }
 
 
 def _section_url(assessment, section) -> str:
