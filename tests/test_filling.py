@@ -340,6 +340,7 @@ def test_autosave_saves_one_measure_and_returns_its_new_version(
     assert stale.status_code == 409 and stale.json()["conflict"]
     invalid = client.post(url, fields(measure, version=1, level="na"))
     assert invalid.status_code == 400 and "not_applicable_reason" in invalid.json()["errors"]
+    assert "その理由を入力してください" in invalid.json()["message"]
     stored.refresh_from_db()
     assert (stored.level, stored.version) == (3, 1)
 
@@ -640,3 +641,17 @@ def test_evidence_is_stored_under_a_random_name(
     stored = Answer.objects.get(assessment=assessment, measure=first)
     assert stored.evidence_name == "passwd.txt"
     assert re.fullmatch(r"evidence/011002/2026/[0-9a-f]{32}\.txt", stored.evidence_file.name)
+
+
+def test_writes_need_the_csrf_token(sapporo_staff, assessment, guideline_2003):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(sapporo_staff)
+    measure = section_measures(guideline_2003, "II.2")[0]
+    autosave = measure_url("answer_autosave", assessment, measure.ref)
+    assert client.post(autosave, fields(measure, level="2")).status_code == 403
+    assert client.post(section_url(assessment, "II.2"), section_post([measure])).status_code == 403
+    submit = reverse("assessment_submit", kwargs=assessment.url_kwargs)
+    assert client.post(submit).status_code == 403
+    assert not Answer.objects.exists()

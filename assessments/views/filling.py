@@ -293,7 +293,8 @@ def answer_autosave(
         return JsonResponse(
             {
                 "ok": False,
-                "message": _("保存できませんでした: 入力内容を確認してください。"),
+                "message": _("保存できませんでした: %(errors)s")
+                % {"errors": " ".join(m for errors in form.errors.values() for m in errors)},
                 "errors": {k: [str(e) for e in v] for k, v in form.errors.items()},
             },
             status=400,
