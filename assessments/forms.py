@@ -183,7 +183,9 @@ class StartAssessmentForm(forms.Form):
         super().__init__(*args, **kwargs)
         # One query, whatever the template does with the choices.
         self.guidelines = {g.code: g for g in Guideline.objects.order_by("-issued_on")}
-        self.fields["guideline"].choices = [(c, g.title) for c, g in self.guidelines.items()]
+        self.fields["guideline"].choices = [
+            (c, f"{g.title}（{g.issued_on.year}）") for c, g in self.guidelines.items()
+        ]
         self.helper = FormHelper(self)
         self.helper.form_tag = False
         self.helper.disable_csrf = True

@@ -440,6 +440,6 @@ def assessment_start(request):
     )
     messages.success(
         request,
-        _("%(year)s の自己評価を開きました。") % {"year": assessment.fiscal_year_label},
+        _("%(year)sの自己評価を開きました。") % {"year": assessment.fiscal_year_label},
     )
     return redirect(assessment)
