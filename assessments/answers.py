@@ -10,7 +10,7 @@ Every change is recorded as an AnswerChange ({field: [old, new]}) and bumps Asse
 import uuid
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, models, transaction
 from django.db.models import Case, F, Q, Value, When
@@ -99,6 +99,10 @@ def _new_values(answer: Answer | None, data: dict) -> dict:
     if values["not_applicable"]:
         values["level"] = None
     values["carried_over_from"] = ""  # a saved answer is a confirmed answer
+    if values["not_applicable"] and not values["not_applicable_reason"].strip():
+        raise ValidationError(
+            {"not_applicable_reason": _("「該当なし」を選んだときは、その理由を入力してください。")}
+        )
     return values
 
 
@@ -112,11 +116,9 @@ def _default(name: str):
 
 
 def _diff(answer: Answer | None, values: dict) -> dict:
-    return {
-        name: [_plain(getattr(answer, name)) if answer else _plain(_default(name)), _plain(new)]
-        for name, new in values.items()
-        if (_plain(getattr(answer, name)) if answer else _plain(_default(name))) != _plain(new)
-    }
+    """{field: [old, new]} for every field whose value changes (JSON-ready)."""
+    old = {n: _plain(getattr(answer, n) if answer else _default(n)) for n in values}
+    return {n: [old[n], _plain(v)] for n, v in values.items() if old[n] != _plain(v)}
 
 
 def answers_save(

@@ -366,3 +366,20 @@ def test_the_guarded_update_writes_nothing_when_a_version_moved_on(
         answers._guarded_update([(fresh, 1), (moved, 1)], sapporo_staff, timezone.now())
     levels = dict(Answer.objects.values_list("pk", "level"))
     assert levels == {fresh.pk: 1, moved.pk: 4}
+
+
+def test_not_applicable_without_a_reason_is_refused_by_the_service(
+    sapporo_staff, make_assessment, scored_2003
+):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        answers.answer_save(
+            assessment=make_assessment(),
+            measure=scored_2003[0],
+            user=sapporo_staff,
+            data=data(not_applicable=True, not_applicable_reason="  "),
+            expected_version=0,
+        )
+    assert "not_applicable_reason" in refused.value.message_dict
+    assert not Answer.objects.exists()
