@@ -95,6 +95,7 @@ class AnswerForm(forms.Form):
         ] + [(NOT_APPLICABLE, _("該当なし（理由を記入。点数の計算から除きます）"))]
         self.fields["evidence_file"].help_text = _(
             "%(allowed)s、%(size)s まで。新しいファイルを選ぶと置き換えます。"
+            "ファイルは「この章を保存」を押したときに保存されます。"
         ) % {"allowed": ALLOWED_LABEL, "size": _max_size_label()}
         self.helper = FormHelper(self)
         self.helper.form_tag = False

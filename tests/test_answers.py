@@ -383,3 +383,22 @@ def test_not_applicable_without_a_reason_is_refused_by_the_service(
         )
     assert "not_applicable_reason" in refused.value.message_dict
     assert not Answer.objects.exists()
+
+
+def test_start_links_the_survey_round_of_that_year(
+    sapporo_staff, national_admin, guideline_2003, body
+):
+    import datetime
+
+    from assessments.models import SurveyRound
+
+    survey_round = SurveyRound.objects.create(
+        guideline=guideline_2003,
+        fiscal_year=2026,
+        due_on=datetime.date(2026, 7, 31),
+        opened_by=national_admin,
+    )
+    assessment = answers.assessment_start(
+        body=body("011002"), guideline=guideline_2003, fiscal_year=2026, user=sapporo_staff
+    )
+    assert assessment.survey_round == survey_round and assessment.status == "in_progress"

@@ -423,6 +423,7 @@ def test_evidence_of_a_wrong_type_or_size_is_refused_with_a_message(
     html = html_of(response)
     assert response.status_code == 400
     assert message in html and "残る入力" in html
+    assert "ファイルをもう一度選んでください" in html
     assert f'href="#id_m{first.order}-evidence_file"' in html
     assert not Answer.objects.exists() and not any(media.rglob("*.*"))
 
