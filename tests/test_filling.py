@@ -656,3 +656,22 @@ def test_writes_need_the_csrf_token(sapporo_staff, assessment, guideline_2003):
     submit = reverse("assessment_submit", kwargs=assessment.url_kwargs)
     assert client.post(submit).status_code == 403
     assert not Answer.objects.exists()
+
+
+def test_pages_render_in_english(client, sapporo_staff, assessment, guideline_2003):
+    measure = section_measures(guideline_2003, "II.2")[0]
+    Answer.objects.create(assessment=assessment, measure=measure, level=2)
+    client.force_login(sapporo_staff)
+    english = {"accept-language": "en"}
+    for url in (
+        assessment.get_absolute_url(),
+        section_url(assessment, "II.2"),
+        measure_url("answer_history", assessment, measure.ref),
+        reverse("assessment_submit", kwargs=assessment.url_kwargs),
+    ):
+        response = client.get(url, headers=english)
+        assert response.status_code == 200 and '<html lang="en">' in response.content.decode()
+    html = html_of(client.get(section_url(assessment, "II.2"), headers=english))
+    assert (
+        measure.title_en in html and measure.level_descriptions.get(level=2).description_en in html
+    )

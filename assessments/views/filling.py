@@ -86,7 +86,6 @@ def assessment_detail(request, body_code: str, fiscal_year: int, guideline_code:
             .select_related("by")
             .order_by("at", "id"),
             "editable": access.can_edit_answers(request.user, assessment),
-            "actions": workflow.available_actions(request.user, assessment),
             "formula": FORMULA_JA,
         },
     )
