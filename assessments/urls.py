@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from assessments.views import home
+from assessments.views import filling, home
 
 
 class BodyCodeConverter:
@@ -23,7 +23,20 @@ class FiscalYearConverter:
         return str(value)
 
 
+class MeasureRefConverter:
+    """A guideline's own numbering, e.g. II.1.(2)② (URL-encoded by reverse()); never a slash."""
+
+    regex = "[^/]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
 register_converter(BodyCodeConverter, "body")
+register_converter(MeasureRefConverter, "ref")
 register_converter(FiscalYearConverter, "fy")
 
 ASSESSMENT = "assessments/<body:body_code>/<fy:fiscal_year>/<slug:guideline_code>/"
@@ -31,8 +44,30 @@ ASSESSMENT = "assessments/<body:body_code>/<fy:fiscal_year>/<slug:guideline_code
 urlpatterns = [
     # Home and the assessment page (foundation)
     path("", home.home, name="home"),
-    path(ASSESSMENT, home.assessment_detail, name="assessment_detail"),
     # Filling, saving, evidence, history, submit (staff)
+    path(ASSESSMENT, filling.assessment_detail, name="assessment_detail"),
+    path("assessment-start/", filling.assessment_start, name="assessment_start"),
+    path(
+        ASSESSMENT + "sections/<ref:section_ref>/",
+        filling.assessment_section,
+        name="assessment_section",
+    ),
+    path(
+        ASSESSMENT + "measures/<ref:measure_ref>/autosave/",
+        filling.answer_autosave,
+        name="answer_autosave",
+    ),
+    path(
+        ASSESSMENT + "measures/<ref:measure_ref>/history/",
+        filling.answer_history,
+        name="answer_history",
+    ),
+    path(
+        ASSESSMENT + "measures/<ref:measure_ref>/evidence/",
+        filling.evidence_download,
+        name="evidence_download",
+    ),
+    path(ASSESSMENT + "submit/", filling.assessment_submit, name="assessment_submit"),
     # Review chain and survey rounds (reviewers, national administrators)
     # Dashboards
     # Reports and spreadsheets

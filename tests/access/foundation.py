@@ -1,4 +1,4 @@
-from tests.access import ROLES, Entry, assessment_kwargs, everyone, own_body_only
+from tests.access import ROLES, Entry, everyone
 
 ENTRIES = {
     "login": [
@@ -17,5 +17,4 @@ ENTRIES = {
     ],
     "admin:index": [Entry(everyone(302, anonymous=302) | {"national_admin": 200})],
     "home": [Entry(everyone(200)), Entry(everyone(405), method="post")],
-    "assessment_detail": [Entry(own_body_only(), kwargs=assessment_kwargs)],
 }

@@ -1,0 +1,403 @@
+"""Saving answers without losing or silently overwriting anything, and starting an assessment.
+
+Every answer carries a version. A save names the version it was loaded with; when the row has
+moved on since, the save is refused with `StaleAnswer` (holding the colleague's row) instead of
+overwriting it. The update itself is `filter(pk=…, version=v).update(…, version=F("version") + 1)`
+(one statement for all the answers of a section), so it is safe on SQLite and PostgreSQL alike.
+Every change is recorded as an AnswerChange ({field: [old, new]}) and bumps Assessment.version.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, models, transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from assessments import workflow
+from assessments.evidence import extension, safe_filename
+from assessments.models import (
+    Answer,
+    AnswerChange,
+    Assessment,
+    Body,
+    CrosswalkLink,
+    Guideline,
+    Measure,
+    SurveyRound,
+    User,
+)
+
+# The fields a user edits, in the order they are shown.
+EDITABLE_FIELDS = (
+    "level",
+    "not_applicable",
+    "not_applicable_reason",
+    "note",
+    "evidence_url",
+    "department",
+    "target_level",
+    "target_fiscal_year",
+    "improvement_plan",
+)
+# Carried from last year or through the crosswalk (an evidence file stays with its own answer).
+CARRIED_FIELDS = tuple(f for f in EDITABLE_FIELDS if f not in ("target_fiscal_year",))
+FILE_FIELDS = ("evidence_file", "evidence_name")
+TRACKED_FIELDS = EDITABLE_FIELDS + FILE_FIELDS + ("carried_over_from",)
+
+PREFILL_CHOICES = ("none", "previous_year", "crosswalk")
+# Validated by the caller; checking them in full_clean() would cost a query per answer.
+_RELATIONS = ["assessment", "measure", "updated_by"]
+
+
+class StaleAnswer(Exception):
+    """The answer changed since the user loaded it; `current` is the row as it is now."""
+
+    def __init__(self, measure: Measure, current: Answer | None):
+        super().__init__(f"stale answer for {measure.ref}")
+        self.measure = measure
+        self.current = current
+
+
+@dataclass
+class AnswerInput:
+    """What one measure's form submitted: cleaned values, and the version they were loaded with.
+
+    `expected_version` is 0 when there was no answer yet.
+    """
+
+    measure: Measure
+    data: dict
+    expected_version: int
+    evidence_upload: object = None
+
+
+@dataclass
+class SaveResult:
+    saved: dict[int, Answer] = field(default_factory=dict)  # measure id → saved answer
+    stale: dict[int, StaleAnswer] = field(default_factory=dict)  # measure id → conflict
+
+
+class _Retry(Exception):
+    """A colleague saved between our read and our write: roll back and classify again."""
+
+
+def _plain(value):
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, models.fields.files.FieldFile):
+        return value.name or ""
+    return str(value)
+
+
+def _new_values(answer: Answer | None, data: dict) -> dict:
+    values = {name: getattr(answer, name) if answer else _default(name) for name in TRACKED_FIELDS}
+    values.update({name: data[name] for name in EDITABLE_FIELDS if name in data})
+    if values["not_applicable"]:
+        values["level"] = None
+    values["carried_over_from"] = ""  # a saved answer is a confirmed answer
+    if values["not_applicable"] and not values["not_applicable_reason"].strip():
+        raise ValidationError(
+            {"not_applicable_reason": _("「該当なし」を選んだときは、その理由を入力してください。")}
+        )
+    return values
+
+
+def _default(name: str):
+    model_field = Answer._meta.get_field(name)
+    return (
+        model_field.get_default()
+        if model_field.has_default()
+        else ("" if not model_field.null else None)
+    )
+
+
+def _diff(answer: Answer | None, values: dict) -> dict:
+    """{field: [old, new]} for every field whose value changes (JSON-ready)."""
+    old = {n: _plain(getattr(answer, n) if answer else _default(n)) for n in values}
+    return {n: [old[n], _plain(v)] for n, v in values.items() if old[n] != _plain(v)}
+
+
+def answers_save(
+    *,
+    assessment: Assessment,
+    user: User,
+    inputs: list[AnswerInput],
+    source: str = "form",
+) -> SaveResult:
+    """Save the answers of several measures at once; stale ones are returned, not saved.
+
+    The number of queries does not depend on how many answers are saved: one read of the current
+    rows, one guarded UPDATE, one INSERT of new answers, one INSERT of changes, one version bump.
+    """
+    if not (user.is_body_staff and user.body_id == assessment.body_id):
+        raise PermissionDenied
+    stored: list[str] = []
+    try:
+        for _attempt in range(3):
+            try:
+                return _answers_save(assessment, user, inputs, source, stored)
+            except _Retry:
+                for name in stored:  # the attempt was rolled back; its files go too
+                    default_storage.delete(name)
+                stored.clear()
+        raise RuntimeError("answers kept changing while saving")
+    except BaseException:
+        for name in stored:
+            default_storage.delete(name)
+        raise
+
+
+@transaction.atomic
+def _answers_save(assessment, user, inputs, source, stored) -> SaveResult:
+    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    if locked.status not in Assessment.EDITABLE_STATUSES:
+        raise PermissionDenied(_("提出済みまたは承認済みの自己評価は変更できません。"))
+    current = {
+        a.measure_id: a
+        for a in Answer.objects.select_related("updated_by").filter(
+            assessment=assessment, measure__in=[i.measure for i in inputs]
+        )
+    }
+    result = SaveResult()
+    updates, creates, changes = [], [], []
+    now = timezone.now()
+    for item in inputs:
+        answer = current.get(item.measure.pk)
+        if (answer.version if answer else 0) != item.expected_version:
+            result.stale[item.measure.pk] = StaleAnswer(item.measure, answer)
+            continue
+        values = _new_values(answer, item.data)
+        if item.evidence_upload is not None:
+            # Stored under a random name: the user's name is kept for display and download only.
+            name = default_storage.save(
+                f"evidence/{assessment.body.code}/{assessment.fiscal_year}/"
+                f"{uuid.uuid4().hex}.{extension(item.evidence_upload.name)}",
+                item.evidence_upload,
+            )
+            stored.append(name)
+            values["evidence_file"] = name
+            values["evidence_name"] = safe_filename(item.evidence_upload.name)
+        diff = _diff(answer, values)
+        if not diff:
+            if answer:
+                result.saved[item.measure.pk] = answer
+            continue
+        if answer is None:
+            answer = Answer(assessment=assessment, measure=item.measure, version=1)
+        for name, value in values.items():
+            setattr(answer, name, value)
+        answer.updated_by = user
+        answer.full_clean(exclude=_RELATIONS, validate_unique=False, validate_constraints=False)
+        (creates if answer.pk is None else updates).append((answer, item.expected_version))
+        changes.append((answer, diff))
+        result.saved[item.measure.pk] = answer
+    if updates:
+        _guarded_update(updates, user, now)
+    if creates:
+        try:
+            with transaction.atomic():
+                Answer.objects.bulk_create([a for a, _v in creates])
+        except IntegrityError:
+            raise _Retry from None  # a colleague answered the same measure first
+    if changes:
+        AnswerChange.objects.bulk_create(
+            AnswerChange(answer=a, changed_by=user, changes=d, source=source) for a, d in changes
+        )
+        Assessment.objects.filter(pk=assessment.pk).update(version=F("version") + 1, updated_at=now)
+        if locked.status == Assessment.Status.NOT_STARTED:
+            workflow.assessment_transition(assessment=locked, user=user, action="start")
+    for answer, _v in updates + creates:
+        answer.updated_at = now
+    return result
+
+
+def _guarded_update(updates, user, now) -> None:
+    """One UPDATE for every row, each guarded by the version it was loaded with."""
+    guard = Q()
+    for answer, expected in updates:
+        guard |= Q(pk=answer.pk, version=expected)
+    columns = {}
+    for name in TRACKED_FIELDS:
+        model_field = Answer._meta.get_field(name)
+        columns[name] = Case(
+            *[
+                When(pk=a.pk, then=Value(_plain(getattr(a, name)), output_field=model_field))
+                for a, _v in updates
+            ],
+            output_field=model_field,
+        )
+    count = Answer.objects.filter(guard).update(
+        **columns, version=F("version") + 1, updated_by=user, updated_at=now
+    )
+    if count != len(updates):
+        raise _Retry
+    for answer, expected in updates:
+        answer.version = expected + 1
+
+
+def answer_save(
+    *,
+    assessment: Assessment,
+    measure: Measure,
+    user: User,
+    data: dict,
+    expected_version: int,
+    source: str = "form",
+    evidence_upload=None,
+) -> Answer | None:
+    """Save one measure's answer, or raise StaleAnswer with the colleague's current row."""
+    result = answers_save(
+        assessment=assessment,
+        user=user,
+        inputs=[AnswerInput(measure, data, expected_version, evidence_upload)],
+        source=source,
+    )
+    if measure.pk in result.stale:
+        raise result.stale[measure.pk]
+    return result.saved.get(measure.pk)
+
+
+# --- Starting an assessment ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def assessment_start(
+    *,
+    body: Body,
+    guideline: Guideline,
+    fiscal_year: int,
+    user: User,
+    prefill: str = "none",
+) -> Assessment:
+    """Create (or open) the body's assessment, move it to in progress, and carry answers over.
+
+    Carried answers keep `carried_over_from` until a user saves them, so the screen can show them
+    as 引継ぎ（未確認）. Nothing is carried into an assessment that already has answers.
+    """
+    if prefill not in PREFILL_CHOICES:
+        raise ValueError(prefill)
+    if not (user.is_body_staff and user.body_id == body.pk):
+        raise PermissionDenied
+    assessment, _created = Assessment.objects.get_or_create(
+        body=body,
+        guideline=guideline,
+        fiscal_year=fiscal_year,
+        defaults={
+            "survey_round": SurveyRound.objects.filter(
+                guideline=guideline, fiscal_year=fiscal_year
+            ).first()
+        },
+    )
+    if assessment.status == Assessment.Status.NOT_STARTED:
+        workflow.assessment_transition(assessment=assessment, user=user, action="start")
+    if prefill == "none" or assessment.answers.exists():
+        return assessment
+    if prefill == "previous_year":
+        carried = _from_previous_year(assessment)
+    else:
+        carried = _through_crosswalk(assessment)
+    if carried:
+        Answer.objects.bulk_create(answer for answer, _d in carried)
+        AnswerChange.objects.bulk_create(
+            AnswerChange(answer=a, changed_by=user, changes=d, source="carry-over")
+            for a, d in carried
+        )
+        Assessment.objects.filter(pk=assessment.pk).update(version=F("version") + 1)
+        assessment.refresh_from_db()
+    return assessment
+
+
+def _carried(assessment, measure, old: Answer, origin: str, user=None):
+    answer = Answer(assessment=assessment, measure=measure, carried_over_from=origin)
+    for name in CARRIED_FIELDS:
+        setattr(answer, name, getattr(old, name))
+    answer.full_clean(exclude=_RELATIONS, validate_unique=False, validate_constraints=False)
+    diff = {
+        name: [_plain(_default(name)), _plain(getattr(answer, name))] for name in CARRIED_FIELDS
+    }
+    diff = {k: v for k, v in diff.items() if v[0] != v[1]}
+    diff["carried_over_from"] = ["", origin]
+    return answer, diff
+
+
+def _from_previous_year(assessment):
+    previous = (
+        Assessment.objects.filter(
+            body=assessment.body_id,
+            guideline=assessment.guideline_id,
+            fiscal_year__lt=assessment.fiscal_year,
+        )
+        .order_by("-fiscal_year")
+        .first()
+    )
+    if previous is None:
+        return []
+    origin = _("%(year)s年度の回答") % {"year": previous.fiscal_year}
+    return [
+        _carried(assessment, old.measure, old, origin)
+        for old in previous.answers.select_related("measure").filter(measure__is_scored=True)
+        if old.is_answered
+    ]
+
+
+def _through_crosswalk(assessment):
+    """Answers of the body's latest assessment of another guideline, along CrosswalkLink."""
+    links = (
+        CrosswalkLink.objects.filter(
+            target__guideline=assessment.guideline_id, target__is_scored=True
+        )
+        .select_related("source", "source__guideline", "target")
+        .order_by("target__order", "source__order")
+    )
+    source_guidelines = {link.source.guideline_id for link in links}
+    sources = {}
+    for old in (
+        Answer.objects.filter(
+            assessment__body=assessment.body_id,
+            assessment__guideline__in=source_guidelines,
+            assessment__fiscal_year__lte=assessment.fiscal_year,
+        )
+        .exclude(assessment=assessment)
+        .order_by("assessment__fiscal_year")
+    ):
+        sources[old.measure_id] = old  # the latest year wins
+    carried, done = [], set()
+    for link in links:
+        old = sources.get(link.source_id)
+        if link.target_id in done or old is None or not old.is_answered:
+            continue
+        origin = _("%(year)s年指針 %(ref)s") % {
+            "year": link.source.guideline.issued_on.year,
+            "ref": link.source.ref,
+        }
+        carried.append(_carried(assessment, link.target, old, origin))
+        done.add(link.target_id)
+    return carried
+
+
+# --- Reading the history -------------------------------------------------------------------------
+
+
+def describe_changes(changes: dict) -> list[tuple[str, str, str]]:
+    """(field label, old, new) for an AnswerChange's JSON, in the order fields are shown."""
+    from assessments.models import Level
+
+    def show(name, value):
+        if value in (None, ""):
+            return "—"
+        if name in ("level", "target_level"):
+            return str(Level(value).label)
+        if name == "not_applicable":
+            return _("該当なし") if value else _("該当なしではない")
+        return str(value)
+
+    order = {name: i for i, name in enumerate(TRACKED_FIELDS)}
+    return [
+        (str(Answer._meta.get_field(name).verbose_name), show(name, old), show(name, new))
+        for name, (old, new) in sorted(changes.items(), key=lambda kv: order.get(kv[0], 99))
+        if name in order
+    ]

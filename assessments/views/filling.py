@@ -1,0 +1,444 @@
+"""Filling an assessment: overview, a page per section, autosave, history, evidence, submit."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from assessments import access, answers, workflow
+from assessments.evidence import safe_filename
+from assessments.fiscal_year import current_fiscal_year
+from assessments.forms import AnswerForm, StartAssessmentForm, answer_initial
+from assessments.models import (
+    Answer,
+    AnswerChange,
+    Assessment,
+    AssessmentTransition,
+    Measure,
+    ReviewComment,
+)
+from assessments.scoring import FORMULA_JA, section_scores
+
+
+def _sections(assessment: Assessment) -> list[dict]:
+    """The guideline's sections that hold scored measures, with progress and score.
+
+    Two queries: the sections with their number of scored measures, and the section scores.
+    """
+    sections = (
+        Measure.objects.filter(
+            guideline=assessment.guideline_id, depth=assessment.guideline.section_depth
+        )
+        .annotate(to_answer=Count("section_measures", filter=Q(section_measures__is_scored=True)))
+        .order_by("order")
+    )
+    scores = section_scores([assessment.pk])
+    rows = []
+    for section in sections:
+        if not section.to_answer:
+            continue
+        score = scores.get((assessment.pk, section.pk), {})
+        rows.append(
+            {
+                "section": section,
+                "to_answer": section.to_answer,
+                "answered": score.get("answered", 0),
+                "score": score.get("score"),
+                "earned": score.get("earned", 0),
+                "possible": score.get("possible", 0),
+            }
+        )
+    return rows
+
+
+def _scored(assessment: Assessment) -> Assessment:
+    return Assessment.objects.filter(pk=assessment.pk).with_scores().get()
+
+
+@login_required
+@require_GET
+def assessment_detail(request, body_code: str, fiscal_year: int, guideline_code: str):
+    """Overview: sections with progress and scores, every measure's state, status history."""
+    assessment = access.get_assessment_for_user(
+        request.user, body_code, fiscal_year, guideline_code
+    )
+    measures = Measure.objects.filter(guideline=assessment.guideline_id, is_scored=True).order_by(
+        "order"
+    )
+    by_measure = {a.measure_id: a for a in assessment.answers.all()}
+    sections = _sections(assessment)
+    refs = {row["section"].pk: row["section"].ref for row in sections}
+    return render(
+        request,
+        "assessments/assessment_detail.html",
+        {
+            "assessment": assessment,
+            "scored": _scored(assessment),
+            "sections": sections,
+            "rows": [(m, by_measure.get(m.pk), refs.get(m.section_id)) for m in measures],
+            "transitions": AssessmentTransition.objects.filter(assessment=assessment)
+            .select_related("by")
+            .order_by("at", "id"),
+            "editable": access.can_edit_answers(request.user, assessment),
+            "formula": FORMULA_JA,
+        },
+    )
+
+
+def _section_for(assessment: Assessment, section_ref: str) -> Measure:
+    return get_object_or_404(
+        Measure,
+        guideline=assessment.guideline_id,
+        depth=assessment.guideline.section_depth,
+        ref=section_ref,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assessment_section(
+    request, body_code: str, fiscal_year: int, guideline_code: str, section_ref: str
+):
+    """One section's measures: a form per measure (staff) or their answers (everyone else).
+
+    POST saves every changed measure of the section at once; invalid input re-renders with
+    everything typed (400), a colleague's newer save re-renders both versions (409).
+    """
+    writing = request.method == "POST"
+    get = access.get_rw_assessment_for_user if writing else access.get_assessment_for_user
+    assessment = get(request.user, body_code, fiscal_year, guideline_code)
+    section = _section_for(assessment, section_ref)
+    measures = list(
+        Measure.objects.filter(section=section, is_scored=True)
+        .prefetch_related("level_descriptions")
+        .order_by("order")
+    )
+    current = {
+        a.measure_id: a
+        for a in Answer.objects.filter(
+            assessment=assessment, measure__section=section
+        ).select_related("updated_by")
+    }
+    forms, conflicts, status = None, {}, 200
+    if access.can_edit_answers(request.user, assessment):
+        forms = {
+            m.pk: AnswerForm(
+                request.POST if writing else None,
+                request.FILES if writing else None,
+                measure=m,
+                initial=answer_initial(current.get(m.pk)),
+            )
+            for m in measures
+        }
+    if writing:
+        discard = set(request.POST.getlist("discard"))
+        forms = {pk: f for pk, f in forms.items() if f.prefix not in discard} | {
+            pk: AnswerForm(measure=f.measure, initial=f.initial)
+            for pk, f in forms.items()
+            if f.prefix in discard
+        }
+        if not all(f.is_valid() for f in forms.values() if f.is_bound):
+            status = 400
+        else:
+            result = _save_section(request, assessment, forms, current)
+            if not result.stale:
+                return _saved(request, assessment, section)
+            forms, conflicts, status = (
+                _rebind_after_conflict(request, measures, result),
+                result.stale,
+                409,
+            )
+            current.update(result.saved)
+    return _render_section(
+        request, assessment, section, measures, current, forms, conflicts, status
+    )
+
+
+def _save_section(request, assessment, forms, current) -> answers.SaveResult:
+    """Save the measures whose form changed, and carried answers (saving confirms them)."""
+    return answers.answers_save(
+        assessment=assessment,
+        user=request.user,
+        inputs=[
+            answers.AnswerInput(
+                f.measure,
+                f.answer_data(),
+                f.cleaned_data["version"],
+                f.cleaned_data.get("evidence_file") or None,
+            )
+            for pk, f in forms.items()
+            if f.is_bound and (f.has_changed() or (pk in current and current[pk].carried_over_from))
+        ],
+    )
+
+
+def _saved(request, assessment, section):
+    messages.success(
+        request,
+        _("「%(section)s」を保存しました（%(time)s）。")
+        % {"section": section.title, "time": f"{timezone.localtime():%H:%M}"},
+    )
+    following = _next_section(assessment, section) if "save_next" in request.POST else None
+    return redirect(_section_url(assessment, following or section))
+
+
+def _render_section(request, assessment, section, measures, current, forms, conflicts, status):
+    comments = _comments_by_measure(assessment, section)
+    return render(
+        request,
+        "assessments/assessment_section.html",
+        {
+            "assessment": assessment,
+            "section": section,
+            "sections": _sections(assessment),
+            "scored": _scored(assessment),
+            "items": [
+                {
+                    "measure": m,
+                    "answer": current.get(m.pk),
+                    "form": forms[m.pk] if forms else None,
+                    "conflict": conflicts.get(m.pk),
+                    "comments": comments.get(m.pk, []),
+                }
+                for m in measures
+            ],
+            "editable": forms is not None,
+            "conflicts": conflicts,
+            "error_links": [
+                link for f in (forms or {}).values() if f.is_bound for link in f.error_links()
+            ],
+            "next_section": _next_section(assessment, section),
+            "formula": FORMULA_JA,
+        },
+        status=status,
+    )
+
+
+def _rebind_after_conflict(request, measures, result):
+    """Forms keeping every typed value, now carrying the versions stored in the database.
+
+    Saved answers get their new version (so saving again does not conflict with oneself); a stale
+    one gets the colleague's version, so "keep mine" re-submits over it knowingly.
+    """
+    data = request.POST.copy()
+    for m in measures:
+        key = f"m{m.order}-version"
+        if m.pk in result.stale:
+            row = result.stale[m.pk].current
+            data[key] = row.version if row else 0
+        elif m.pk in result.saved:
+            data[key] = result.saved[m.pk].version
+    return {
+        m.pk: AnswerForm(data, measure=m, initial=answer_initial(result.saved.get(m.pk)))
+        for m in measures
+    }
+
+
+def _section_url(assessment, section) -> str:
+    return reverse(
+        "assessment_section", kwargs={**assessment.url_kwargs, "section_ref": section.ref}
+    )
+
+
+def _comments_by_measure(assessment, section) -> dict[int, list[ReviewComment]]:
+    comments: dict[int, list[ReviewComment]] = {}
+    for comment in ReviewComment.objects.filter(
+        assessment=assessment, measure__section=section
+    ).select_related("author"):
+        comments.setdefault(comment.measure_id, []).append(comment)
+    return comments
+
+
+def _next_section(assessment, section) -> Measure | None:
+    return (
+        Measure.objects.filter(
+            guideline=assessment.guideline_id,
+            depth=section.depth,
+            order__gt=section.order,
+            section_measures__is_scored=True,
+        )
+        .order_by("order")
+        .first()
+    )
+
+
+def _measure_for(assessment: Assessment, measure_ref: str) -> Measure:
+    return get_object_or_404(
+        Measure.objects.select_related("section").prefetch_related("level_descriptions"),
+        guideline=assessment.guideline_id,
+        ref=measure_ref,
+        is_scored=True,
+    )
+
+
+@login_required
+@require_POST
+def answer_autosave(
+    request, body_code: str, fiscal_year: int, guideline_code: str, measure_ref: str
+):
+    """Save one measure's fields as they change (static/js/autosave.js); JSON in and out."""
+    assessment = access.get_rw_assessment_for_user(
+        request.user, body_code, fiscal_year, guideline_code
+    )
+    measure = _measure_for(assessment, measure_ref)
+    form = AnswerForm(request.POST, measure=measure)
+    if not form.is_valid():
+        return JsonResponse(
+            {
+                "ok": False,
+                "message": _("保存できませんでした: %(errors)s")
+                % {"errors": " ".join(m for errors in form.errors.values() for m in errors)},
+                "errors": {k: [str(e) for e in v] for k, v in form.errors.items()},
+            },
+            status=400,
+        )
+    try:
+        answer = answers.answer_save(
+            assessment=assessment,
+            measure=measure,
+            user=request.user,
+            data=form.answer_data(),
+            expected_version=form.cleaned_data["version"],
+            source="autosave",
+        )
+    except answers.StaleAnswer:
+        return JsonResponse(
+            {
+                "ok": False,
+                "conflict": True,
+                "message": _(
+                    "他の人がこの項目を先に保存したため、自動保存しませんでした。"
+                    "「この章を保存」を押すと、両方の内容を比べて選べます。"
+                ),
+            },
+            status=409,
+        )
+    now = f"{timezone.localtime():%H:%M}"
+    return JsonResponse(
+        {
+            "ok": True,
+            "version": answer.version if answer else form.cleaned_data["version"],
+            "message": _("保存しました %(time)s") % {"time": now},
+        }
+    )
+
+
+@login_required
+@require_GET
+def answer_history(
+    request, body_code: str, fiscal_year: int, guideline_code: str, measure_ref: str
+):
+    """Every change of one measure's answer: who, when, how, and each field's old and new value."""
+    assessment = access.get_assessment_for_user(
+        request.user, body_code, fiscal_year, guideline_code
+    )
+    measure = _measure_for(assessment, measure_ref)
+    changes = AnswerChange.objects.filter(
+        answer__assessment=assessment, answer__measure=measure
+    ).select_related("changed_by")
+    return render(
+        request,
+        "assessments/history.html",
+        {
+            "assessment": assessment,
+            "measure": measure,
+            "changes": [(c, answers.describe_changes(c.changes)) for c in changes],
+        },
+    )
+
+
+@login_required
+@require_GET
+def evidence_download(
+    request, body_code: str, fiscal_year: int, guideline_code: str, measure_ref: str
+):
+    """The evidence file, only to those who may read the assessment, always as a download."""
+    assessment = access.get_assessment_for_user(
+        request.user, body_code, fiscal_year, guideline_code
+    )
+    answer = get_object_or_404(
+        Answer,
+        assessment=assessment,
+        measure__guideline=assessment.guideline_id,
+        measure__ref=measure_ref,
+    )
+    if not answer.evidence_file:
+        raise Http404
+    try:
+        handle = answer.evidence_file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=safe_filename(answer.evidence_name or answer.evidence_file.name),
+        content_type="application/octet-stream",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assessment_submit(request, body_code: str, fiscal_year: int, guideline_code: str):
+    """Check completeness, list what is missing with links, and submit for review."""
+    assessment = access.get_assessment_for_user(
+        request.user, body_code, fiscal_year, guideline_code
+    )
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            workflow.assessment_transition(
+                assessment=assessment, user=request.user, action="submit"
+            )
+        except workflow.TransitionError as refused:
+            error, status = refused.messages[0], 400
+        else:
+            messages.success(request, _("提出しました。審査担当の確認をお待ちください。"))
+            return redirect(assessment)
+    missing = workflow.missing_measures(assessment)
+    refs = dict(
+        Measure.objects.filter(pk__in={m.section_id for m in missing}).values_list("pk", "ref")
+    )
+    return render(
+        request,
+        "assessments/submit.html",
+        {
+            "assessment": assessment,
+            "missing": [(m, refs.get(m.section_id)) for m in missing],
+            "may_submit": any(
+                a.name == "submit" for a in workflow.available_actions(request.user, assessment)
+            ),
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def assessment_start(request):
+    """Start (or reopen) this fiscal year's assessment of a guideline for the user's body."""
+    user = request.user
+    if not user.is_body_staff:
+        raise PermissionDenied
+    form = StartAssessmentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("指針と回答の初期値を選んでください。"))
+        return redirect("home")
+    assessment = answers.assessment_start(
+        body=user.body,
+        guideline=form.cleaned_data["guideline"],
+        fiscal_year=current_fiscal_year(),
+        user=user,
+        prefill=form.cleaned_data["prefill"],
+    )
+    messages.success(
+        request,
+        _("%(year)sの自己評価を開きました。") % {"year": assessment.fiscal_year_label},
+    )
+    return redirect(assessment)
