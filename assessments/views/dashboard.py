@@ -114,7 +114,10 @@ def _page(request, filters):
     if filters.prefecture is not None:
         size = PREFECTURE_PAGE_SIZE
     rows = dashboards.dashboard_rows(request.user, filters)
-    return Paginator(rows, size).get_page(request.GET.get("page"))
+    paginator = Paginator(rows, size)
+    # Counted without the score join (same number of rows, much cheaper).
+    paginator.count = dashboards.filtered_assessments(request.user, filters).count()
+    return paginator.get_page(request.GET.get("page"))
 
 
 @login_required
