@@ -110,14 +110,15 @@ def _filters(request):
 
 
 def _page(request, filters):
+    """The requested page of ids, and its rows with their scores."""
     size = PREFECTURE_PAGE_SIZE if request.user.is_prefecture_reviewer else NATIONAL_PAGE_SIZE
     if filters.prefecture is not None:
         size = PREFECTURE_PAGE_SIZE
-    rows = dashboards.dashboard_rows(request.user, filters)
-    paginator = Paginator(rows, size)
+    paginator = Paginator(dashboards.ordered_ids(request.user, filters), size)
     # Counted without the score join (same number of rows, much cheaper).
     paginator.count = dashboards.filtered_assessments(request.user, filters).count()
-    return paginator.get_page(request.GET.get("page"))
+    page = paginator.get_page(request.GET.get("page"))
+    return page, dashboards.rows_for_page(page.object_list, filters.guideline)
 
 
 @login_required
@@ -125,7 +126,7 @@ def _page(request, filters):
 def dashboard(request):
     """Bodies in scope with status, overall and section scores; filters, sorting, pages."""
     form, filters, query = _filters(request)
-    page = _page(request, filters)
+    page, assessments = _page(request, filters)
     sections = dashboards.scored_sections(filters.guideline)
     counts = dashboards.status_counts(dashboards.filtered_assessments(request.user, filters))
     return render(
@@ -136,7 +137,7 @@ def dashboard(request):
             "filters": filters,
             "query": query,
             "page": page,
-            "rows": dashboards.rows_with_sections(page.object_list, sections),
+            "rows": dashboards.rows_with_sections(assessments, sections),
             "sections": sections,
             "status_counts": [(label, counts[value]) for value, label in Assessment.Status.choices],
             "total": sum(counts.values()),
@@ -150,9 +151,9 @@ def dashboard(request):
 def dashboard_heatmap(request):
     """Bodies × sections, coloured by score (the same page of bodies as the dashboard)."""
     form, filters, query = _filters(request)
-    page = _page(request, filters)
+    page, assessments = _page(request, filters)
     sections = dashboards.scored_sections(filters.guideline)
-    rows = dashboards.rows_with_sections(page.object_list, sections)
+    rows = dashboards.rows_with_sections(assessments, sections)
     svg = charts.heatmap(
         [(row.assessment.body.name, row.sections) for row in rows],
         [s.ref for s in sections],
