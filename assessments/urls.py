@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from assessments.views import filling, home
+from assessments.views import dashboard, filling, home, review, rounds
 
 
 class BodyCodeConverter:
@@ -69,6 +69,25 @@ urlpatterns = [
     ),
     path(ASSESSMENT + "submit/", filling.assessment_submit, name="assessment_submit"),
     # Review chain and survey rounds (reviewers, national administrators)
+    path("review/", review.review_queue, name="review_queue"),
+    path(ASSESSMENT + "review/", review.review, name="review"),
+    path(ASSESSMENT + "review/comment/", review.review_comment, name="review_comment"),
+    path(ASSESSMENT + "review/return/", review.review_return, name="review_return"),
+    path(ASSESSMENT + "review/approve/", review.review_approve, name="review_approve"),
+    path("rounds/", rounds.round_list, name="round_list"),
+    path(
+        "rounds/<slug:guideline_code>/<fy:fiscal_year>/",
+        rounds.round_progress,
+        name="round_progress",
+    ),
     # Dashboards
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/heatmap/", dashboard.dashboard_heatmap, name="dashboard_heatmap"),
+    path(
+        "dashboard/distribution/", dashboard.dashboard_distribution, name="dashboard_distribution"
+    ),
+    path("dashboard/prefectures/", dashboard.dashboard_prefectures, name="dashboard_prefectures"),
+    path("dashboard/export.<str:fmt>", dashboard.dashboard_export, name="dashboard_export"),
+    path(ASSESSMENT + "comparison/", dashboard.comparison, name="comparison"),
     # Reports and spreadsheets
 ]

@@ -3,6 +3,9 @@
 Every status change goes through `assessment_transition`, which checks who may make it from the
 current state, records it (who, when, comment) and bumps the assessment's version, so a stale
 page or report never acts on an older state. Approved is final: nothing changes it.
+Once the change is committed, the people concerned are told by e-mail (notifications.py):
+the reviewers on submit, the body's staff on return and approval. A resubmission marks the
+reviewer's open 要修正 comments as dealt with (resolved_at).
 
 | action   | from                              | to          | who                                   |
 |----------|-----------------------------------|-------------|---------------------------------------|
@@ -21,8 +24,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from assessments import access
-from assessments.models import Answer, Assessment, AssessmentTransition, Measure, User
+from assessments import access, notifications
+from assessments.models import (
+    Answer,
+    Assessment,
+    AssessmentTransition,
+    Measure,
+    ReviewComment,
+    User,
+)
 
 Status = Assessment.Status
 
@@ -144,5 +154,32 @@ def assessment_transition(
         comment=comment.strip(),
         at=now,
     )
+    if step.target == Status.SUBMITTED and locked.status == Status.RETURNED:
+        ReviewComment.objects.filter(
+            assessment=locked, needs_fix=True, resolved_at__isnull=True
+        ).update(resolved_at=now)
+    transaction.on_commit(lambda: notifications.notify_transition(record.pk))
     assessment.refresh_from_db()
     return record
+
+
+@transaction.atomic
+def review_comment_add(
+    *, assessment: Assessment, user: User, measure: Measure, body: str, needs_fix: bool = False
+) -> ReviewComment:
+    """Add a reviewer's comment on one measure of a submitted assessment."""
+    if not access.can_review(user, assessment):
+        raise PermissionDenied
+    if measure.guideline_id != assessment.guideline_id or not measure.is_scored:
+        raise ValidationError(_("この指針の採点対象の項目ではありません。"), code="wrong_measure")
+    status = Assessment.objects.values_list("status", flat=True).get(pk=assessment.pk)
+    if status != Status.SUBMITTED:
+        raise TransitionError(
+            _("コメントできるのは提出済みの自己評価だけです。"), code="invalid_state"
+        )
+    comment = ReviewComment(
+        assessment=assessment, measure=measure, author=user, body=body.strip(), needs_fix=needs_fix
+    )
+    comment.full_clean()
+    comment.save()
+    return comment

@@ -3,8 +3,16 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from assessments.models import Answer, Assessment
-from assessments.workflow import TransitionError, assessment_transition, missing_measures
+from assessments.access import can_edit_answers
+from assessments.models import Answer, Assessment, ReviewComment
+from assessments.workflow import (
+    ACTIONS,
+    TransitionError,
+    assessment_transition,
+    available_actions,
+    missing_measures,
+    review_comment_add,
+)
 
 
 @pytest.fixture
@@ -87,3 +95,173 @@ def test_only_the_right_people_may_act(
     with pytest.raises(PermissionDenied):
         assessment_transition(assessment=prefecture, user=hokkaido_reviewer, action="approve")
     assessment_transition(assessment=prefecture, user=national_admin, action="approve")
+
+
+# --- Notifications, comments, approved is locked -------------------------------------------------
+
+
+@pytest.fixture
+def with_emails(sapporo_staff, hakodate_staff, hokkaido_reviewer, aomori_reviewer, national_admin):
+    """Give every persona an address, so that the test sees exactly who is written to."""
+    for user in (sapporo_staff, hakodate_staff, hokkaido_reviewer, aomori_reviewer, national_admin):
+        user.email = f"{user.username}@example.jp"
+        user.save()
+
+
+def test_submit_notifies_the_prefecture_reviewers_after_commit(
+    complete, sapporo_staff, with_emails, mailoutbox, django_capture_on_commit_callbacks
+):
+    assessment = complete()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assessment_transition(assessment=assessment, user=sapporo_staff, action="submit")
+        assert mailoutbox == []  # nothing is sent before the transaction commits
+    assert len(callbacks) == 1
+    assert [m.to for m in mailoutbox] == [["hokkaido-reviewer@example.jp"]]
+    assert "札幌市" in mailoutbox[0].subject and "提出" in mailoutbox[0].subject
+    assert "/assessments/011002/2026/egov-2003/review/" in mailoutbox[0].body
+
+
+def test_a_prefecture_submission_notifies_the_national_administrators(
+    complete, with_emails, mailoutbox, django_capture_on_commit_callbacks
+):
+    from tests.support import make_user
+
+    hokkaido_staff = make_user("hokkaido-staff", "body_staff", "010006")
+    assessment = complete(body_code="010006")
+    with django_capture_on_commit_callbacks(execute=True):
+        assessment_transition(assessment=assessment, user=hokkaido_staff, action="submit")
+    assert [m.to for m in mailoutbox] == [["national-admin@example.jp"]]
+
+
+def test_return_and_approval_notify_the_body_staff_with_the_reason_and_comments(
+    complete,
+    hokkaido_reviewer,
+    sapporo_staff,
+    with_emails,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+    scored_2003,
+):
+    assessment = complete(status=Assessment.Status.SUBMITTED)
+    review_comment_add(
+        assessment=assessment,
+        user=hokkaido_reviewer,
+        measure=scored_2003[0],
+        body="計画の根拠資料がありません。",
+        needs_fix=True,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assessment_transition(
+            assessment=assessment,
+            user=hokkaido_reviewer,
+            action="return",
+            comment="要修正の項目を直してください",
+        )
+    (mail,) = mailoutbox
+    assert mail.to == ["sapporo-staff@example.jp"]  # not 函館市's staff, not the reviewer
+    assert "差し戻されました" in mail.subject
+    assert "要修正の項目を直してください" in mail.body
+    assert f"{scored_2003[0].ref}" in mail.body and "計画の根拠資料がありません。" in mail.body
+
+    # Resubmitting marks the open 要修正 comments as dealt with.
+    with django_capture_on_commit_callbacks(execute=True):
+        assessment_transition(assessment=assessment, user=sapporo_staff, action="submit")
+    assert ReviewComment.objects.get().resolved_at is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        assessment_transition(assessment=assessment, user=hokkaido_reviewer, action="approve")
+    assert [m.to for m in mailoutbox[1:]] == [
+        ["hokkaido-reviewer@example.jp"],
+        ["sapporo-staff@example.jp"],
+    ]
+    assert "承認されました" in mailoutbox[-1].subject
+
+
+def test_no_mail_when_the_transition_fails(
+    complete, hokkaido_reviewer, with_emails, mailoutbox, django_capture_on_commit_callbacks
+):
+    assessment = complete()
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(TransitionError):
+        assessment_transition(assessment=assessment, user=hokkaido_reviewer, action="approve")
+    assert mailoutbox == []
+
+
+def test_approved_is_locked_for_answers_and_comments(
+    complete, hokkaido_reviewer, sapporo_staff, scored_2003
+):
+    assessment = complete(status=Assessment.Status.SUBMITTED)
+    assert can_edit_answers(sapporo_staff, assessment) is False  # submitted: waiting for review
+    assessment_transition(assessment=assessment, user=hokkaido_reviewer, action="approve")
+    assessment.refresh_from_db()
+    assert can_edit_answers(sapporo_staff, assessment) is False
+    assert available_actions(sapporo_staff, assessment) == []
+    assert available_actions(hokkaido_reviewer, assessment) == []
+    with pytest.raises(TransitionError):
+        review_comment_add(
+            assessment=assessment, user=hokkaido_reviewer, measure=scored_2003[0], body="x"
+        )
+    assert not ReviewComment.objects.exists()
+
+
+def test_comments_only_by_the_reviewer_and_on_the_guidelines_scored_measures(
+    complete, hokkaido_reviewer, aomori_reviewer, sapporo_staff, scored_2003
+):
+    from django.core.exceptions import ValidationError
+
+    from assessments.models import Measure
+
+    assessment = complete(status=Assessment.Status.SUBMITTED)
+    for user in (aomori_reviewer, sapporo_staff):
+        with pytest.raises(PermissionDenied):
+            review_comment_add(assessment=assessment, user=user, measure=scored_2003[0], body="x")
+    other_guideline = Measure.objects.filter(guideline__code="egov-2000", is_scored=True).first()
+    with pytest.raises(ValidationError):
+        review_comment_add(
+            assessment=assessment, user=hokkaido_reviewer, measure=other_guideline, body="x"
+        )
+    with pytest.raises(ValidationError):
+        review_comment_add(
+            assessment=assessment, user=hokkaido_reviewer, measure=scored_2003[0], body="   "
+        )
+    assert not ReviewComment.objects.exists()
+
+
+ALLOWED = {
+    "not_started": {"staff": {"start"}},
+    "in_progress": {"staff": {"submit"}},
+    "submitted": {"reviewer": {"return", "approve"}},
+    "returned": {"staff": {"submit"}},
+    "approved": {},
+}
+
+
+@pytest.mark.parametrize("status", list(ALLOWED))
+def test_each_action_allowed_or_refused_by_role_and_state(
+    complete,
+    status,
+    sapporo_staff,
+    sapporo_viewer,
+    hakodate_staff,
+    hokkaido_reviewer,
+    aomori_reviewer,
+    national_admin,
+):
+    users = {
+        "staff": sapporo_staff,
+        "viewer": sapporo_viewer,
+        "other_staff": hakodate_staff,
+        "reviewer": hokkaido_reviewer,
+        "other_reviewer": aomori_reviewer,
+        "admin": national_admin,
+    }
+    assessment = complete(status=status)
+    if status == "approved":
+        Assessment.objects.filter(pk=assessment.pk).update(approved_at=assessment.created_at)
+    for role, user in users.items():
+        allowed = ALLOWED[status].get(role, set())
+        assert {a.name for a in available_actions(user, assessment)} == allowed, role
+        for name in set(ACTIONS) - allowed:
+            with pytest.raises((PermissionDenied, TransitionError)):
+                assessment_transition(assessment=assessment, user=user, action=name, comment="理由")
+        assessment.refresh_from_db()
+        assert assessment.status == status
+        assert not assessment.transitions.exists()

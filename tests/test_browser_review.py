@@ -1,0 +1,114 @@
+"""The review journey in a real browser, every page the reviewer sees checked with axe-core.
+
+The staff's side (fixing an answer and resubmitting) goes through the service layer: the
+staff's filling screens are built separately, so the test updates the Answer and calls
+workflow.assessment_transition(action="submit") as the staff user would through them.
+"""
+
+import pytest
+from django.utils import timezone
+
+from assessments.models import Answer, Assessment, AssessmentTransition, Body, Guideline, Measure
+from assessments.workflow import assessment_transition
+from tests.support import assert_accessible, log_in, make_user
+
+pytestmark = pytest.mark.browser
+
+
+def submitted_assessment(code: str, levels: int) -> Assessment:
+    guideline = Guideline.objects.get(code="egov-2003")
+    assessment = Assessment.objects.create(
+        body=Body.objects.get(code=code),
+        guideline=guideline,
+        fiscal_year=2026,
+        status=Assessment.Status.SUBMITTED,
+        submitted_at=timezone.now(),
+    )
+    measures = Measure.objects.filter(guideline=guideline, is_scored=True).order_by("order")
+    Answer.objects.bulk_create(
+        Answer(assessment=assessment, measure=m, level=(i + levels) % 5)
+        for i, m in enumerate(measures)
+    )
+    return assessment
+
+
+def test_reviewer_returns_with_comments_then_approves_the_resubmission(page):
+    make_user("hokkaido-reviewer", "prefecture_reviewer", "010006")
+    staff = make_user("sapporo-staff", "body_staff", "011002")
+    sapporo = submitted_assessment("011002", 1)
+    AssessmentTransition.objects.create(
+        assessment=sapporo, from_status="in_progress", to_status="submitted", by=staff
+    )
+    submitted_assessment("012025", 3)  # 函館市, for the dashboard's averages
+    security = Measure.objects.get(guideline__code="egov-2003", ref="II.3.(1)")
+
+    log_in(page, "hokkaido-reviewer")
+    page.get_by_role("link", name="審査待ち").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "審査待ち"
+    assert_accessible(page)
+
+    page.get_by_role("link", name="札幌市を審査").click()
+    assert page.locator("#assessment-status").inner_text() == "提出済み"
+    assert_accessible(page)
+
+    # A per-measure comment marked 要修正.
+    page.locator(f"#comment-{security.pk}").fill("監査の記録を根拠資料として添付してください。")
+    page.locator(f"#needs-fix-{security.pk}").check()
+    page.get_by_role("button", name="II.3.(1) にコメント").click()
+    assert page.get_by_text("コメントを追加しました。").is_visible()
+    assert page.get_by_text("監査の記録を根拠資料として添付してください。").is_visible()
+    assert_accessible(page)
+
+    # Returning without a reason is refused, with the message next to the field.
+    page.get_by_role("button", name="差し戻す").click()
+    assert page.get_by_text("差戻しの理由を入力してください。").first.is_visible()
+    assert_accessible(page)
+    page.get_by_label("差戻しの理由").fill("II.3.(1) の根拠資料を添付のうえ再提出してください。")
+    page.get_by_role("button", name="差し戻す").click()
+    assert page.locator("#assessment-status").inner_text() == "差戻し"
+    assert page.get_by_role(
+        "cell", name="II.3.(1) の根拠資料を添付のうえ再提出してください。"
+    ).is_visible()
+    assert_accessible(page)
+    sapporo.refresh_from_db()
+    assert sapporo.status == "returned"
+
+    # The staff fix the answer and resubmit (service layer; see the module docstring).
+    Answer.objects.filter(assessment=sapporo, measure=security).update(
+        level=4, evidence_url="https://example.jp/audit-2026.pdf", updated_by=staff
+    )
+    assessment_transition(assessment=sapporo, user=staff, action="submit")
+
+    page.reload()
+    assert page.locator("#assessment-status").inner_text() == "提出済み"
+    assert page.get_by_text("対応済み").is_visible()
+    assert page.get_by_text("https://example.jp/audit-2026.pdf").is_visible()
+    page.get_by_role("button", name="承認する").click()
+    assert page.locator("#assessment-status").inner_text() == "承認済み"
+    assert page.get_by_role("button", name="承認する").count() == 0
+    assert_accessible(page)
+    sapporo.refresh_from_db()
+    assert sapporo.status == "approved"
+    assert list(sapporo.transitions.values_list("to_status", flat=True)) == [
+        "submitted",
+        "returned",
+        "submitted",
+        "approved",
+    ]
+
+    # The dashboard and its views.
+    page.get_by_role("link", name="ダッシュボード").click()
+    assert page.get_by_role("heading", level=1).inner_text().startswith("ダッシュボード")
+    assert page.get_by_role("row", name="札幌市").count() >= 1
+    assert_accessible(page)
+    page.get_by_role("link", name="ヒートマップ").click()
+    assert page.locator("svg[role=img]").count() == 1
+    assert_accessible(page)
+    page.get_by_role("link", name="レベルの分布").click()
+    assert page.get_by_role("table").count() == 35
+    assert_accessible(page)
+    page.get_by_role("link", name="一覧").click()
+    page.get_by_role("link", name="札幌市と平均の比較").click()
+    assert page.get_by_role("heading", level=1).inner_text().startswith("平均との比較")
+    assert page.locator("svg[role=img]").count() == 2
+    assert_accessible(page)
