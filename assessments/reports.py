@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 # Bump when a template, the stylesheet or this module changes what a PDF looks like, so cached
 # PDFs made by the old code are not served again.
-REPORT_VERSION = "2026-11-26.1"
+REPORT_VERSION = "2026-11-26.2"
 CACHE_ALIAS = "reports"
 HEATMAP_ROWS_PER_PAGE = 40
 
@@ -44,7 +44,7 @@ def level_names() -> list[str]:
     return [str(label) for _value, label in Level.choices] + [_("該当なし")]
 
 
-def _short(text: str, length: int = 14) -> str:
+def _short(text: str, length: int = 11) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
