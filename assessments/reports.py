@@ -35,13 +35,25 @@ logger = logging.getLogger(__name__)
 
 # Bump when a template, the stylesheet or this module changes what a PDF looks like, so cached
 # PDFs made by the old code are not served again.
-REPORT_VERSION = "2026-11-26.2"
+REPORT_VERSION = "2026-11-26.3"
 CACHE_ALIAS = "reports"
 HEATMAP_ROWS_PER_PAGE = 40
 
 
 def level_names() -> list[str]:
     return [str(label) for _value, label in Level.choices] + [_("該当なし")]
+
+
+def chart_level_names() -> list[str]:
+    """Short level names for chart legends (the tables beside the charts give the full ones)."""
+    return [
+        _("0 未着手"),
+        _("1 計画中"),
+        _("2 一部実施"),
+        _("3 運用"),
+        _("4 評価・改善"),
+        _("該当なし"),
+    ]
 
 
 def _short(text: str, length: int = 11) -> str:
@@ -189,8 +201,9 @@ def assessment_report_context(assessment: Assessment) -> dict:
                 (f"{s.section.ref} {_short(s.section.title)}", s.distribution)
                 for s in scored_sections
             ],
-            names,
+            chart_level_names(),
             title=_("章ごとのレベルの分布"),
+            width=760,
         ),
         "level_names": names,
         "level_totals": totals,
@@ -378,9 +391,10 @@ def prefecture_summary_context(prefecture: Body, guideline: Guideline, fiscal_ye
         "sections": sections,
         "heatmaps": heatmaps,
         "distribution_chart": charts.distribution_bars(
-            [(f"{m.ref} {_short(m.title, 10)}", distribution[m.pk]) for m in measures],
-            names,
+            [(f"{m.ref} {_short(m.title, 9)}", distribution[m.pk]) for m in measures],
+            chart_level_names(),
             title=_("項目ごとのレベルの分布"),
+            width=760,
         ),
         "measures": [(m, distribution[m.pk]) for m in measures],
         "level_names": names,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessments import access, batch, questionnaire, reports
+from assessments import fiscal_year as fy
 from assessments.models import Body, Guideline, ReportBatch
 from assessments.spreadsheets import SpreadsheetError
 
@@ -27,8 +28,10 @@ def _attachment(data: bytes, filename: str, content_type: str) -> HttpResponse:
     return response
 
 
-def _prefecture_for_reviewer(user, prefecture_code: str) -> Body:
+def _prefecture_for_reviewer(user, prefecture_code: str, fiscal_year: int | None = None) -> Body:
     """A prefecture's reviewers and national admins; 404 for another prefecture's reviewer."""
+    if fiscal_year is not None and not fy.MIN_FISCAL_YEAR <= fiscal_year <= fy.MAX_FISCAL_YEAR:
+        raise Http404
     prefecture = get_object_or_404(Body, code=prefecture_code, kind=Body.Kind.PREFECTURE)
     if user.is_national_admin:
         return prefecture
@@ -63,7 +66,7 @@ def report_pdf(request, body_code: str, fiscal_year: int, guideline_code: str):
 @login_required
 @require_GET
 def prefecture_summary_pdf(request, prefecture_code: str, fiscal_year: int, guideline_code: str):
-    prefecture = _prefecture_for_reviewer(request.user, prefecture_code)
+    prefecture = _prefecture_for_reviewer(request.user, prefecture_code, fiscal_year)
     guideline = get_object_or_404(Guideline, code=guideline_code)
     data = reports.render_prefecture_summary_pdf(prefecture, guideline, fiscal_year)
     name = f"{prefecture.code}_{fiscal_year}_{guideline.code}_summary.pdf"
@@ -77,7 +80,7 @@ def prefecture_summary_pdf(request, prefecture_code: str, fiscal_year: int, guid
 @require_http_methods(["GET", "POST"])
 def report_batches(request, prefecture_code: str, fiscal_year: int, guideline_code: str):
     """The prefecture's batch jobs for this year and guideline; POST starts a new one."""
-    prefecture = _prefecture_for_reviewer(request.user, prefecture_code)
+    prefecture = _prefecture_for_reviewer(request.user, prefecture_code, fiscal_year)
     guideline = get_object_or_404(Guideline, code=guideline_code)
     if request.method == "POST":
         started = batch.report_batch_start(
