@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from assessments.views import dashboard, filling, home, review, rounds
+from assessments.views import dashboard, filling, home, reports, review, rounds
 
 
 class BodyCodeConverter:
@@ -40,6 +40,7 @@ register_converter(MeasureRefConverter, "ref")
 register_converter(FiscalYearConverter, "fy")
 
 ASSESSMENT = "assessments/<body:body_code>/<fy:fiscal_year>/<slug:guideline_code>/"
+PREFECTURE = "prefectures/<body:prefecture_code>/<fy:fiscal_year>/<slug:guideline_code>/"
 
 urlpatterns = [
     # Home and the assessment page (foundation)
@@ -90,4 +91,24 @@ urlpatterns = [
     path("dashboard/export.<str:fmt>", dashboard.dashboard_export, name="dashboard_export"),
     path(ASSESSMENT + "comparison/", dashboard.comparison, name="comparison"),
     # Reports and spreadsheets
+    path(f"{ASSESSMENT}report.pdf", reports.report_pdf, name="report_pdf"),
+    path(f"{ASSESSMENT}questionnaire.xlsx", reports.questionnaire_xlsx, name="questionnaire_xlsx"),
+    path(
+        f"{ASSESSMENT}questionnaire/upload/",
+        reports.questionnaire_upload,
+        name="questionnaire_upload",
+    ),
+    path(
+        f"{ASSESSMENT}questionnaire/apply/", reports.questionnaire_apply, name="questionnaire_apply"
+    ),
+    path(f"{PREFECTURE}summary.pdf", reports.prefecture_summary_pdf, name="prefecture_summary_pdf"),
+    path(f"{PREFECTURE}report-batches/", reports.report_batches, name="report_batches"),
+    path(
+        "report-batches/<uuid:batch_id>/", reports.report_batch_detail, name="report_batch_detail"
+    ),
+    path(
+        "report-batches/<uuid:batch_id>/reports.zip",
+        reports.report_batch_zip,
+        name="report_batch_zip",
+    ),
 ]

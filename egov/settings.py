@@ -177,6 +177,26 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False  # we escape every text cell our
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# Reports (assessments/reports.py, batch.py, questionnaire.py). Rendered PDFs are kept on disk,
+# keyed by the assessment's state, so a repeated download and the batch ZIP do not render again.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "reports": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": env_str("EGOV_REPORT_CACHE_DIR", str(MEDIA_ROOT / "cache" / "reports")),
+        "TIMEOUT": None,
+        "OPTIONS": {"MAX_ENTRIES": env_int("EGOV_REPORT_CACHE_ENTRIES", 5000, minimum=10)},
+    },
+}
+# A batch worker gives up on one report after this many seconds (untrusted text can be slow).
+REPORT_RENDER_TIME_LIMIT = env_int("EGOV_REPORT_RENDER_TIME_LIMIT", 120, minimum=5)
+# …and on memory beyond this many MiB of address space (0: no limit).
+REPORT_RENDER_MEMORY_MB = env_int("EGOV_REPORT_RENDER_MEMORY_MB", 2048, minimum=0)
+# Where finished batch ZIPs are written (downloaded through an access-checked view only).
+REPORT_BATCH_DIR = Path(env_str("EGOV_REPORT_BATCH_DIR", str(MEDIA_ROOT / "report-batches")))
+# Largest questionnaire upload accepted (the XLSX is also capped when unpacked).
+QUESTIONNAIRE_MAX_BYTES = env_int("EGOV_QUESTIONNAIRE_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
+
 MAILERS = {
     "default": {
         "BACKEND": env_str("EGOV_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -192,4 +212,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("EGOV_LOG_LEVEL", "INFO")},
+    # WeasyPrint logs every layout step at INFO; keep its warnings (refused URLs, fonts).
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }

@@ -1,0 +1,211 @@
+"""Reports and spreadsheets: the assessment PDF, the prefecture summary, batch ZIPs, and the
+offline XLSX questionnaire (download, upload with preview, apply)."""
+
+import secrets
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from assessments import access, batch, questionnaire, reports
+from assessments import fiscal_year as fy
+from assessments.models import Body, Guideline, ReportBatch
+from assessments.spreadsheets import SpreadsheetError
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SESSION_KEY = "questionnaire-upload:{pk}"
+
+
+def _attachment(data: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _prefecture_for_reviewer(user, prefecture_code: str, fiscal_year: int | None = None) -> Body:
+    """A prefecture's reviewers and national admins; 404 for another prefecture's reviewer."""
+    if fiscal_year is not None and not fy.MIN_FISCAL_YEAR <= fiscal_year <= fy.MAX_FISCAL_YEAR:
+        raise Http404
+    prefecture = get_object_or_404(Body, code=prefecture_code, kind=Body.Kind.PREFECTURE)
+    if user.is_national_admin:
+        return prefecture
+    if user.is_prefecture_reviewer:
+        if user.body_id != prefecture.pk:
+            raise Http404
+        return prefecture
+    raise PermissionDenied
+
+
+def _batch_for_reviewer(user, batch_id) -> ReportBatch:
+    batch_obj = get_object_or_404(
+        ReportBatch.objects.select_related("prefecture", "guideline"), public_id=batch_id
+    )
+    _prefecture_for_reviewer(user, batch_obj.prefecture.code)
+    return batch_obj
+
+
+# --- Assessment PDF ----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def report_pdf(request, body_code: str, fiscal_year: int, guideline_code: str):
+    assessment = access.get_assessment_for_user(
+        request.user, body_code, fiscal_year, guideline_code
+    )
+    data = reports.cached_assessment_pdf(assessment)
+    return _attachment(data, reports.report_filename(assessment), "application/pdf")
+
+
+@login_required
+@require_GET
+def prefecture_summary_pdf(request, prefecture_code: str, fiscal_year: int, guideline_code: str):
+    prefecture = _prefecture_for_reviewer(request.user, prefecture_code, fiscal_year)
+    guideline = get_object_or_404(Guideline, code=guideline_code)
+    data = reports.render_prefecture_summary_pdf(prefecture, guideline, fiscal_year)
+    name = f"{prefecture.code}_{fiscal_year}_{guideline.code}_summary.pdf"
+    return _attachment(data, name, "application/pdf")
+
+
+# --- Batches -----------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_batches(request, prefecture_code: str, fiscal_year: int, guideline_code: str):
+    """The prefecture's batch jobs for this year and guideline; POST starts a new one."""
+    prefecture = _prefecture_for_reviewer(request.user, prefecture_code, fiscal_year)
+    guideline = get_object_or_404(Guideline, code=guideline_code)
+    if request.method == "POST":
+        started = batch.report_batch_start(
+            prefecture=prefecture, guideline=guideline, fiscal_year=fiscal_year, user=request.user
+        )
+        messages.success(request, _("帳票の一括作成を受け付けました。"))
+        return redirect("report_batch_detail", batch_id=started.public_id)
+    batches = ReportBatch.objects.filter(
+        prefecture=prefecture, guideline=guideline, fiscal_year=fiscal_year
+    ).select_related("requested_by")[:20]
+    return render(
+        request,
+        "assessments/report_batches.html",
+        {
+            "prefecture": prefecture,
+            "guideline": guideline,
+            "fiscal_year": fiscal_year,
+            "batches": batches,
+        },
+    )
+
+
+@login_required
+@require_GET
+def report_batch_detail(request, batch_id):
+    batch_obj = _batch_for_reviewer(request.user, batch_id)
+    return render(request, "assessments/report_batch.html", {"batch": batch_obj})
+
+
+@login_required
+@require_GET
+def report_batch_zip(request, batch_id):
+    batch_obj = _batch_for_reviewer(request.user, batch_id)
+    path = batch.batch_zip_path(batch_obj)
+    if batch_obj.status != ReportBatch.Status.DONE or not path.exists():
+        raise Http404
+    name = f"{batch_obj.prefecture.code}_{batch_obj.fiscal_year}_{batch_obj.guideline.code}.zip"
+    return FileResponse(path.open("rb"), as_attachment=True, filename=name)
+
+
+# --- Questionnaire -----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def questionnaire_xlsx(request, body_code: str, fiscal_year: int, guideline_code: str):
+    assessment = access.get_assessment_for_user(
+        request.user, body_code, fiscal_year, guideline_code
+    )
+    data = questionnaire.build_questionnaire(assessment)
+    return _attachment(data, reports.report_filename(assessment, "xlsx"), XLSX_TYPE)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def questionnaire_upload(request, body_code: str, fiscal_year: int, guideline_code: str):
+    """Upload a filled questionnaire and see exactly what it would change (nothing saved yet)."""
+    assessment = access.get_rw_assessment_for_user(
+        request.user, body_code, fiscal_year, guideline_code
+    )
+    context = {"assessment": assessment, "errors": [], "result": None}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        try:
+            if upload is None:
+                raise SpreadsheetError(_("ファイルを選んでください。"))
+            if upload.size > settings.QUESTIONNAIRE_MAX_BYTES:
+                raise SpreadsheetError(_("ファイルが大きすぎます。"))
+            result = questionnaire.read_questionnaire(upload.read(), assessment)
+        except SpreadsheetError as exc:
+            context["errors"] = [str(exc)]
+        else:
+            context["errors"] = result.errors
+            if not result.errors:
+                token = secrets.token_urlsafe(16)
+                request.session[SESSION_KEY.format(pk=assessment.pk)] = {
+                    "token": token,
+                    "changes": [c.as_session() for c in result.changes],
+                }
+                context.update(result=result, token=token)
+        status = 400 if context["errors"] else 200
+        return render(request, "assessments/questionnaire_upload.html", context, status=status)
+    return render(request, "assessments/questionnaire_upload.html", context)
+
+
+@login_required
+@require_POST
+def questionnaire_apply(request, body_code: str, fiscal_year: int, guideline_code: str):
+    """Apply a previewed upload: all or nothing; conflicts only when confirmed one by one."""
+    assessment = access.get_rw_assessment_for_user(
+        request.user, body_code, fiscal_year, guideline_code
+    )
+    pending = request.session.get(SESSION_KEY.format(pk=assessment.pk))
+    upload_url = "questionnaire_upload"
+    if not pending or not secrets.compare_digest(pending["token"], request.POST.get("token", "")):
+        messages.error(
+            request, _("取り込みの確認が見つかりません。もう一度アップロードしてください。")
+        )
+        return redirect(upload_url, **assessment.url_kwargs)
+    confirmed = set(request.POST.getlist("confirm"))
+    unconfirmed = [
+        c for c in pending["changes"] if c["conflict"] and str(c["measure"]) not in confirmed
+    ]
+    if unconfirmed:
+        messages.error(
+            request,
+            _(
+                "ダウンロード後にほかの人が変更した項目があります。上書きする項目をすべて確認してください（%(n)s件未確認）。"
+            )
+            % {"n": len(unconfirmed)},
+        )
+        return redirect(upload_url, **assessment.url_kwargs)
+    try:
+        records = questionnaire.questionnaire_apply(
+            assessment=assessment, user=request.user, changes=pending["changes"]
+        )
+    except (questionnaire.ConflictError, ValidationError) as exc:
+        text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        messages.error(
+            request, _("取り込めませんでした（何も変更していません）: %(e)s") % {"e": text}
+        )
+        return redirect(upload_url, **assessment.url_kwargs)
+    finally:
+        request.session.pop(SESSION_KEY.format(pk=assessment.pk), None)
+    messages.success(
+        request, _("調査票から %(n)s 項目の回答を反映しました。") % {"n": len(records)}
+    )
+    return redirect(assessment.get_absolute_url())

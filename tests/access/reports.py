@@ -1,0 +1,98 @@
+"""Reports and spreadsheets: the PDF, the questionnaire, the prefecture summary and batches.
+
+Prefecture pages belong to 北海道 (the reviewer's prefecture): municipal staff get 403 (they are
+never reviewers), the 青森県 reviewer 404 (another prefecture), the national admin 200.
+"""
+
+import uuid
+import zipfile
+
+from assessments.batch import batch_zip_path
+from assessments.models import Body, Guideline, ReportBatch
+from tests.access import (
+    LOGIN,
+    ROLES,
+    Entry,
+    assessment_kwargs,
+    body_staff_writes,
+    everyone,
+    own_body_only,
+)
+
+
+def reviewers_only(status=200) -> dict:
+    return {
+        "anonymous": LOGIN,
+        "body_staff": 403,
+        "other_body_staff": 403,
+        "prefecture_reviewer": status,
+        "other_prefecture_reviewer": 404,
+        "national_admin": status,
+    }
+
+
+def prepare(ctx) -> None:
+    hokkaido = Body.objects.get(code="010006")
+    batch = ReportBatch.objects.create(
+        public_id=uuid.uuid4(),
+        prefecture=hokkaido,
+        guideline=Guideline.objects.get(code="egov-2003"),
+        fiscal_year=2026,
+        status=ReportBatch.Status.DONE,
+        total=1,
+        done=1,
+    )
+    path = batch_zip_path(batch)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("011002_2026_egov-2003.pdf", b"%PDF-1.7 test")
+    ctx.extra["batch"] = batch
+
+
+def prefecture_kwargs(ctx) -> dict:
+    return {"prefecture_code": "010006", "fiscal_year": 2026, "guideline_code": "egov-2003"}
+
+
+def batch_kwargs(ctx) -> dict:
+    return {"batch_id": ctx.extra["batch"].public_id}
+
+
+ENTRIES = {
+    "report_pdf": [
+        Entry(own_body_only(), kwargs=assessment_kwargs),
+        Entry(everyone(405), kwargs=assessment_kwargs, method="post"),
+    ],
+    "questionnaire_xlsx": [
+        Entry(own_body_only(), kwargs=assessment_kwargs),
+        Entry(everyone(405), kwargs=assessment_kwargs, method="post"),
+    ],
+    "questionnaire_upload": [
+        Entry(body_staff_writes(200), kwargs=assessment_kwargs),
+        # No file: the form comes back with an error (400), nothing is stored.
+        Entry(body_staff_writes(400), kwargs=assessment_kwargs, method="post"),
+        Entry(everyone(405), kwargs=assessment_kwargs, method="put"),
+    ],
+    "questionnaire_apply": [
+        # Nothing previewed: back to the upload page.
+        Entry(body_staff_writes(302), kwargs=assessment_kwargs, method="post"),
+        Entry(everyone(405), kwargs=assessment_kwargs),
+    ],
+    "prefecture_summary_pdf": [
+        Entry(reviewers_only(), kwargs=prefecture_kwargs),
+        Entry(everyone(405), kwargs=prefecture_kwargs, method="post"),
+    ],
+    "report_batches": [
+        Entry(reviewers_only(), kwargs=prefecture_kwargs),
+        Entry(reviewers_only(302), kwargs=prefecture_kwargs, method="post"),
+        Entry(everyone(405), kwargs=prefecture_kwargs, method="put"),
+    ],
+    "report_batch_detail": [
+        Entry(reviewers_only(), kwargs=batch_kwargs),
+        Entry(everyone(405), kwargs=batch_kwargs, method="post"),
+    ],
+    "report_batch_zip": [
+        Entry(reviewers_only(), kwargs=batch_kwargs),
+        Entry(everyone(405), kwargs=batch_kwargs, method="post"),
+    ],
+}
+assert all(set(e.expect) == set(ROLES) for entries in ENTRIES.values() for e in entries)

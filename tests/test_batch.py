@@ -1,0 +1,206 @@
+"""Batch rendering: the render_reports command (processes, resume, time limit) and the web job."""
+
+import io
+import time
+import zipfile
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+from django.urls import reverse
+
+from assessments import batch, reports
+from assessments.models import Assessment, ReportBatch
+from tests.test_reports import fill, pdf_text, report_cache  # noqa: F401 (autouse fixture)
+
+
+@pytest.fixture
+def hokkaido_assessments(make_assessment, scored_2003):
+    """Three 北海道 bodies and one 青森県 body with FY2026 assessments."""
+    made = []
+    for code in ("011002", "012025", "010006", "022012"):
+        assessment = make_assessment(code, 2026, status=Assessment.Status.SUBMITTED)
+        fill(assessment, scored_2003[:6], with_text=False)
+        made.append(assessment)
+    return made
+
+
+def test_render_reports_command_renders_a_prefecture_and_resumes(hokkaido_assessments, tmp_path):
+    out = tmp_path / "pdf"
+    stderr, stdout = io.StringIO(), io.StringIO()
+    call_command(
+        "render_reports",
+        "--prefecture", "01", "--fiscal-year", "2026", "--out", str(out), "--jobs", "1",
+        stdout=stdout, stderr=stderr,
+    )  # fmt: skip
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
+        "010006_2026_egov-2003.pdf",
+        "011002_2026_egov-2003.pdf",
+        "012025_2026_egov-2003.pdf",
+    ]
+    assert "rendered 3, skipped 0" in stdout.getvalue()
+    assert "[##############################] 3/3" in stderr.getvalue()
+    assert "函館市" in pdf_text((out / "012025_2026_egov-2003.pdf").read_bytes())
+    # An interrupted write (truncated file) is rendered again; complete files are skipped.
+    broken = out / "011002_2026_egov-2003.pdf"
+    broken.write_bytes(broken.read_bytes()[:500])
+    stdout = io.StringIO()
+    call_command(
+        "render_reports", "--prefecture", "01", "--fiscal-year", "2026", "--out", str(out),
+        "--jobs", "1", "--no-progress", stdout=stdout,
+    )  # fmt: skip
+    assert "rendered 1, skipped 2" in stdout.getvalue()
+    assert batch.is_complete(broken)
+    assert not list(out.glob(".*.part"))
+
+
+def test_render_reports_in_two_processes(hokkaido_assessments, tmp_path):
+    out = tmp_path / "pdf"
+    stdout = io.StringIO()
+    call_command(
+        "render_reports", "--all", "--fiscal-year", "2026", "--out", str(out), "--jobs", "2",
+        "--no-progress", stdout=stdout,
+    )  # fmt: skip
+    assert "rendered 4, skipped 0 (already complete), failed 0" in stdout.getvalue()
+    assert all(batch.is_complete(p) for p in out.iterdir())
+    assert "青森県" in pdf_text((out / "022012_2026_egov-2003.pdf").read_bytes())
+
+
+def test_a_report_over_the_time_limit_fails_alone(hokkaido_assessments, tmp_path, monkeypatch):
+    """The renderer is replaced so the test does not depend on this machine's speed."""
+
+    def render(assessment):
+        if assessment.body.code == "012025":
+            time.sleep(5)  # a pathological report
+        return b"%PDF-1.7\n" + b"0" * 200 + b"\n%%EOF\n"
+
+    monkeypatch.setattr(reports, "render_assessment_pdf", render)
+    items = batch.select_assessments(fiscal_year=2026, guideline_code="egov-2003", prefecture="01")
+    started = time.monotonic()
+    outcome = batch.render_many(items, tmp_path, jobs=1, seconds=1)
+    assert time.monotonic() - started < 4
+    assert [name for name, _error in outcome.failed] == ["012025_2026_egov-2003.pdf"]
+    assert "RenderTimeout" in outcome.failed[0][1]
+    assert sorted(outcome.rendered) == ["010006_2026_egov-2003.pdf", "011002_2026_egov-2003.pdf"]
+    assert not (tmp_path / "012025_2026_egov-2003.pdf").exists()
+    assert not list(tmp_path.glob(".*.part"))
+
+
+def test_command_refuses_a_bad_prefecture(db, tmp_path):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="01〜47"):
+        call_command(
+            "render_reports", "--prefecture", "48", "--fiscal-year", "2026", "--out", str(tmp_path)
+        )
+
+
+# --- Web job -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def batch_dir(settings, tmp_path):
+    settings.REPORT_BATCH_DIR = tmp_path / "batches"
+    return settings.REPORT_BATCH_DIR
+
+
+def test_reviewer_starts_a_batch_follows_progress_and_downloads_the_zip(
+    client, hokkaido_reviewer, hokkaido_assessments, batch_dir, django_capture_on_commit_callbacks
+):
+    client.force_login(hokkaido_reviewer)
+    url = reverse(
+        "report_batches",
+        kwargs={"prefecture_code": "010006", "fiscal_year": 2026, "guideline_code": "egov-2003"},
+    )
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(url)
+    assert len(callbacks) == 1, "the job is enqueued only when the transaction commits"
+    job = ReportBatch.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("report_batch_detail", kwargs={"batch_id": job.public_id})
+    assert (job.status, job.total, job.done) == ("queued", 3, 0)  # 北海道 and 2 municipalities
+    page = client.get(response.url).content.decode()
+    assert "待機中" in page and "0 / 3" in page and "reports.zip" not in page
+
+    batch.run_report_batch(job.pk)  # what the worker does
+
+    job.refresh_from_db()
+    assert (job.status, job.done, job.failed) == ("done", 3, 0)
+    page = client.get(response.url).content.decode()
+    assert "完了" in page and "3 / 3（100%）" in page
+    response = client.get(reverse("report_batch_zip", kwargs={"batch_id": job.public_id}))
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert sorted(archive.namelist()) == [
+        "010006_2026_egov-2003.pdf",
+        "010006_2026_egov-2003_summary.pdf",
+        "011002_2026_egov-2003.pdf",
+        "012025_2026_egov-2003.pdf",
+    ]
+    assert "札幌市" in pdf_text(archive.read("011002_2026_egov-2003.pdf"))
+
+
+def test_the_job_runs_through_the_tasks_framework(
+    client, hokkaido_reviewer, hokkaido_assessments, batch_dir, django_capture_on_commit_callbacks
+):
+    client.force_login(hokkaido_reviewer)
+    url = reverse(
+        "report_batches",
+        kwargs={"prefecture_code": "010006", "fiscal_year": 2026, "guideline_code": "egov-2003"},
+    )
+    immediate = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    with override_settings(TASKS=immediate), django_capture_on_commit_callbacks(execute=True):
+        client.post(url)
+    job = ReportBatch.objects.get()
+    assert job.status == "done" and batch.batch_zip_path(job).exists()
+
+
+def test_zip_is_404_until_done_and_for_another_prefecture(
+    client, hokkaido_reviewer, aomori_reviewer, hokkaido_assessments, batch_dir
+):
+    from assessments.models import Body, Guideline
+
+    job = batch.report_batch_start(
+        prefecture=Body.objects.get(code="010006"),
+        guideline=Guideline.objects.get(code="egov-2003"),
+        fiscal_year=2026,
+        user=hokkaido_reviewer,
+    )
+    zip_url = reverse("report_batch_zip", kwargs={"batch_id": job.public_id})
+    client.force_login(hokkaido_reviewer)
+    assert client.get(zip_url).status_code == 404  # not finished
+    batch.run_report_batch(job.pk)
+    assert client.get(zip_url).status_code == 200
+    client.force_login(aomori_reviewer)
+    assert client.get(zip_url).status_code == 404
+
+
+def test_batch_pages_query_counts(
+    client, hokkaido_reviewer, hokkaido_assessments, batch_dir, django_assert_num_queries
+):
+    """List: session, user, prefecture, guideline, batches with requesters, session save (3).
+    Detail: session, user, batch with prefecture and guideline, prefecture check, save (3)."""
+    from assessments.models import Body, Guideline
+
+    client.force_login(hokkaido_reviewer)
+    for _ in range(3):
+        job = batch.report_batch_start(
+            prefecture=Body.objects.get(code="010006"),
+            guideline=Guideline.objects.get(code="egov-2003"),
+            fiscal_year=2026,
+            user=hokkaido_reviewer,
+        )
+    url = reverse(
+        "report_batches",
+        kwargs={"prefecture_code": "010006", "fiscal_year": 2026, "guideline_code": "egov-2003"},
+    )
+    with django_assert_num_queries(8):
+        assert client.get(url).status_code == 200
+    with django_assert_num_queries(7):
+        assert (
+            client.get(
+                reverse("report_batch_detail", kwargs={"batch_id": job.public_id})
+            ).status_code
+            == 200
+        )
