@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -405,6 +405,38 @@ def prefecture_summary_context(prefecture: Body, guideline: Guideline, fiscal_ye
         "static_base": STATIC_BASE,
         "language": (get_language() or settings.LANGUAGE_CODE)[:2],
     }
+
+
+def summary_cache_key(prefecture: Body, guideline: Guideline, fiscal_year: int) -> str:
+    """The state a summary shows: every assessment of the year (the national average counts
+    them all), their versions and their answers' latest update, in two queries."""
+    scope = {"guideline": guideline, "fiscal_year": fiscal_year}
+    state = Assessment.objects.filter(**scope).aggregate(
+        n=Count("pk"), versions=Coalesce(Sum("version"), 0), updated=Max("updated_at")
+    )
+    state |= Answer.objects.filter(
+        assessment__guideline=guideline, assessment__fiscal_year=fiscal_year
+    ).aggregate(answered=Max("updated_at"))
+    stamps = "-".join(
+        f"{state[k].timestamp():.6f}" if state[k] else "0" for k in ("updated", "answered")
+    )
+    language = (get_language() or settings.LANGUAGE_CODE)[:2]
+    return (
+        f"summary-pdf:{REPORT_VERSION}:{prefecture.pk}:{guideline.pk}:{fiscal_year}:{language}:"
+        f"{state['n']}:{state['versions']}:{stamps}"
+    )
+
+
+def cached_prefecture_summary_pdf(
+    prefecture: Body, guideline: Guideline, fiscal_year: int
+) -> bytes:
+    cache = caches[CACHE_ALIAS]
+    key = summary_cache_key(prefecture, guideline, fiscal_year)
+    data = cache.get(key)
+    if data is None:
+        data = render_prefecture_summary_pdf(prefecture, guideline, fiscal_year)
+        cache.set(key, data, timeout=None)
+    return data
 
 
 def render_prefecture_summary_pdf(

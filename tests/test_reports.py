@@ -358,3 +358,28 @@ def test_prefecture_summary_query_count_does_not_grow(
     with django_assert_num_queries(10):
         context = reports.prefecture_summary_context(hokkaido, guideline_2003, 2026)
     assert [r["rank"] for r in context["rows"] if r.get("rank")] == [1, 1, 1, 1]
+
+
+def test_summary_is_cached_until_any_assessment_of_the_year_changes(
+    client, hokkaido_reviewer, full_assessment, make_assessment, scored_2003
+):
+    client.force_login(hokkaido_reviewer)
+    url = reverse(
+        "prefecture_summary_pdf",
+        kwargs={"prefecture_code": "010006", "fiscal_year": 2026, "guideline_code": "egov-2003"},
+    )
+    with mock.patch.object(
+        reports, "render_prefecture_summary_pdf", wraps=reports.render_prefecture_summary_pdf
+    ) as renderer:
+        client.get(url)
+        client.get(url)
+        assert renderer.call_count == 1
+        # A body of another prefecture changes the national average: render again.
+        aomori = make_assessment("022012", 2026, status=Assessment.Status.SUBMITTED)
+        client.get(url)
+        assert renderer.call_count == 2
+        fill(aomori, scored_2003[:2], with_text=False)
+        client.get(url)
+        assert renderer.call_count == 3
+        client.get(url)
+        assert renderer.call_count == 3

@@ -68,7 +68,7 @@ def report_pdf(request, body_code: str, fiscal_year: int, guideline_code: str):
 def prefecture_summary_pdf(request, prefecture_code: str, fiscal_year: int, guideline_code: str):
     prefecture = _prefecture_for_reviewer(request.user, prefecture_code, fiscal_year)
     guideline = get_object_or_404(Guideline, code=guideline_code)
-    data = reports.render_prefecture_summary_pdf(prefecture, guideline, fiscal_year)
+    data = reports.cached_prefecture_summary_pdf(prefecture, guideline, fiscal_year)
     name = f"{prefecture.code}_{fiscal_year}_{guideline.code}_summary.pdf"
     return _attachment(data, name, "application/pdf")
 
