@@ -112,3 +112,27 @@ def test_reviewer_returns_with_comments_then_approves_the_resubmission(page):
     assert page.get_by_role("heading", level=1).inner_text().startswith("平均との比較")
     assert page.locator("svg[role=img]").count() == 2
     assert_accessible(page)
+
+
+def test_national_administrator_opens_a_round_and_compares_prefectures(page):
+    make_user("national-admin", "national_admin", None)
+    submitted_assessment("010006", 2)  # 北海道 itself, waiting for the national review
+    log_in(page, "national-admin")
+    page.goto("/rounds/")
+    assert_accessible(page)
+    page.get_by_label("年度（西暦）").fill("2027")
+    page.get_by_label("提出期限").fill("2027-09-30")
+    page.get_by_label("対象").select_option("prefectures")
+    page.get_by_role("button", name="調査回を開始").click()
+    assert page.get_by_text("新規 47 件").is_visible()
+    assert page.get_by_role("row", name="北海道").is_visible()
+    assert_accessible(page)
+    assert Assessment.objects.filter(fiscal_year=2027).count() == 47
+
+    page.get_by_role("link", name="審査待ち").click()
+    assert page.get_by_role("link", name="北海道を審査").is_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="ダッシュボード").click()
+    page.get_by_role("link", name="都道府県・区分・年度の比較").click()
+    assert page.locator("#averages-prefectures").is_visible()
+    assert_accessible(page)

@@ -256,3 +256,23 @@ def test_national_administrator_reviews_a_prefecture(client, national_admin, sub
     prefecture.refresh_from_db()
     assert prefecture.status == "approved"
     assert Body.objects.get(code="010006").is_prefecture
+
+
+@pytest.mark.parametrize("status", ["not_started", "in_progress", "returned", "approved"])
+def test_reviewer_posts_are_refused_unless_submitted(client, hokkaido_reviewer, submitted, status):
+    assessment = submitted()
+    Assessment.objects.filter(pk=assessment.pk).update(
+        status=status, approved_at=timezone.now() if status == "approved" else None
+    )
+    client.force_login(hokkaido_reviewer)
+    for name in ("review_return", "review_approve"):
+        response = client.post(url(name, assessment), {"comment": "理由"})
+        assert response.status_code == 409
+        assert "できません" in response.content.decode()
+    response = client.post(
+        url("review_comment", assessment), {"measure": "II.3.(1)", "body": "x"}, follow=True
+    )
+    assert "コメントできるのは提出済みの自己評価だけです。" in response.content.decode()
+    assessment.refresh_from_db()
+    assert assessment.status == status
+    assert not assessment.transitions.exists() and not ReviewComment.objects.exists()
