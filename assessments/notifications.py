@@ -45,7 +45,7 @@ def notify_transition(transition_id: int) -> int:
         return 0
     assessment = transition.assessment
     subject_template, body_template = TEMPLATES[transition.to_status]
-    site = getattr(settings, "SITE_URL", "").rstrip("/")
+    site = settings.SITE_URL.rstrip("/")
     context = {
         "assessment": assessment,
         "transition": transition,

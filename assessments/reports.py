@@ -213,7 +213,7 @@ def assessment_report_context(assessment: Assessment) -> dict:
         "submitted_on": _local_date(scored.submitted_at),
         "approved_on": _local_date(scored.approved_at),
         "generated_at": timezone.localtime(),
-        "formula": scoring.FORMULA_JA,
+        "formula": scoring.FORMULA,
         "static_base": STATIC_BASE,
         "language": (get_language() or settings.LANGUAGE_CODE)[:2],
     }
@@ -401,7 +401,7 @@ def prefecture_summary_context(prefecture: Body, guideline: Guideline, fiscal_ye
         "averages": averages,
         "statuses": sorted(statuses.items()),
         "generated_at": timezone.localtime(),
-        "formula": scoring.FORMULA_JA,
+        "formula": scoring.FORMULA,
         "static_base": STATIC_BASE,
         "language": (get_language() or settings.LANGUAGE_CODE)[:2],
     }

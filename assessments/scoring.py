@@ -21,10 +21,11 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy
 
 from assessments.models import MAX_LEVEL, Answer, Measure
 
-FORMULA_JA = (
+FORMULA = gettext_lazy(
     "各項目のレベル（0〜4）に重みを掛けて合計し、すべて最高レベル4だった場合の合計で割って"
     "100点満点に換算します。「該当なし」と未回答の項目は計算から除きます。"
     "章ごとの点数も、その章の項目だけで同じように計算します。"

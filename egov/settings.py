@@ -202,6 +202,8 @@ MAILERS = {
         "BACKEND": env_str("EGOV_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
     }
 }
+# Absolute links in notification e-mails start with this.
+SITE_URL = env_str("EGOV_SITE_URL", "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env_str("EGOV_DEFAULT_FROM_EMAIL", "egov-assess@localhost")
 
 # The demo password is printed by `manage.py demo` and refused whenever DEBUG is off.

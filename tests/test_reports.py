@@ -117,7 +117,7 @@ def test_pdf_shows_body_every_measure_and_the_scores(full_assessment, scored_200
     assert "計画書3.pdf" in text and "https://www.city.example.jp/plan/3" in text
     assert "根拠資料の版を確認してください。" in text
     assert "改善計画（ロードマップ）" in text and "改善計画2：段階的に導入する。" in text
-    assert squash(reports.scoring.FORMULA_JA)[:40] in text
+    assert squash(str(reports.scoring.FORMULA))[:40] in text
     assert "該当なし" in text and "合併の予定がないため" in text
 
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 from assessments import access, charts, comparisons, dashboards
 from assessments.fiscal_year import current_fiscal_year
 from assessments.models import Assessment, Body, Guideline
-from assessments.scoring import FORMULA_JA, score_from_sums, section_scores
+from assessments.scoring import FORMULA, score_from_sums, section_scores
 from assessments.spreadsheets import neutralize
 
 NATIONAL_PAGE_SIZE = 50
@@ -141,7 +141,7 @@ def dashboard(request):
             "sections": sections,
             "status_counts": [(label, counts[value]) for value, label in Assessment.Status.choices],
             "total": sum(counts.values()),
-            "formula": FORMULA_JA,
+            "formula": FORMULA,
         },
     )
 
@@ -170,7 +170,7 @@ def dashboard_heatmap(request):
             "rows": rows,
             "sections": sections,
             "chart": svg,
-            "formula": FORMULA_JA,
+            "formula": FORMULA,
         },
     )
 
@@ -234,7 +234,7 @@ def dashboard_prefectures(request):
             "prefectures": prefectures,
             "kinds": kinds,
             "chart": chart,
-            "formula": FORMULA_JA,
+            "formula": FORMULA,
         },
     )
 
@@ -351,6 +351,6 @@ def comparison(request, body_code: str, fiscal_year: int, guideline_code: str):
                 [(name, values[1:]) for name, values in series],
                 title=_("章別の点数（レーダーチャート）"),
             ),
-            "formula": FORMULA_JA,
+            "formula": FORMULA,
         },
     )

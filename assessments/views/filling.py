@@ -23,7 +23,7 @@ from assessments.models import (
     Measure,
     ReviewComment,
 )
-from assessments.scoring import FORMULA_JA, section_scores
+from assessments.scoring import FORMULA, section_scores
 
 
 def _sections(assessment: Assessment) -> list[dict]:
@@ -86,7 +86,8 @@ def assessment_detail(request, body_code: str, fiscal_year: int, guideline_code:
             .select_related("by")
             .order_by("at", "id"),
             "editable": access.can_edit_answers(request.user, assessment),
-            "formula": FORMULA_JA,
+            "can_review": access.can_review(request.user, assessment),
+            "formula": FORMULA,
         },
     )
 
@@ -214,7 +215,7 @@ def _render_section(request, assessment, section, measures, current, forms, conf
                 link for f in (forms or {}).values() if f.is_bound for link in f.error_links()
             ],
             "next_section": _next_section(assessment, section),
-            "formula": FORMULA_JA,
+            "formula": FORMULA,
         },
         status=status,
     )

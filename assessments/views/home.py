@@ -5,7 +5,7 @@ from django.views.decorators.http import require_GET
 from assessments.fiscal_year import current_fiscal_year
 from assessments.forms import StartAssessmentForm
 from assessments.models import Assessment
-from assessments.scoring import FORMULA_JA
+from assessments.scoring import FORMULA
 
 
 @login_required
@@ -27,6 +27,6 @@ def home(request):
             "assessments": assessments,
             "current_fiscal_year": current_fiscal_year(),
             "start_form": StartAssessmentForm() if user.is_body_staff else None,
-            "formula": FORMULA_JA,
+            "formula": FORMULA,
         },
     )

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from assessments import access, workflow
 from assessments.models import Assessment, Body, LevelDescription, Measure, ReviewComment
-from assessments.scoring import FORMULA_JA, score_from_sums
+from assessments.scoring import FORMULA, score_from_sums
 
 QUEUE_PAGE_SIZE = 50
 
@@ -148,7 +148,7 @@ def _render_review(request, assessment, *, comment_form=None, return_form=None, 
         "can_approve": "approve" in actions,
         "return_form": return_form or ReturnForm(),
         "approve_form": ApproveForm(),
-        "formula": FORMULA_JA,
+        "formula": FORMULA,
     }
     return render(request, "assessments/review.html", context, status=status)
 
