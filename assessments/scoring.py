@@ -29,6 +29,7 @@ FORMULA = gettext_lazy(
     "各項目のレベル（0〜4）に重みを掛けて合計し、すべて最高レベル4だった場合の合計で割って"
     "100点満点に換算します。「該当なし」と未回答の項目は計算から除きます。"
     "章ごとの点数も、その章の項目だけで同じように計算します。"
+    "計算できる項目がまだない点数は「—」と表示します。"
 )
 
 _weighted_level = ExpressionWrapper(F("level") * F("measure__weight"), output_field=IntegerField())

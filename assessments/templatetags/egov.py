@@ -1,5 +1,4 @@
 from django import template
-from django.utils.translation import gettext as _
 
 from assessments import fiscal_year as fy
 
@@ -19,9 +18,9 @@ def wareki(year: int) -> str:
 
 @register.filter
 def score(value) -> str:
-    """A 0–100 score with one decimal, or a dash when nothing counts yet."""
+    """A 0–100 score with one decimal, or a dash when nothing counts yet (see the formula)."""
     if value is None:
-        return _("—（未算出）")
+        return "—"
     return f"{float(value):.1f}"
 
 
