@@ -20,8 +20,18 @@ from tests.support import CHROMIUM, CHROMIUM_ARGS, make_user
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def _commits(item) -> bool:
+    """Tests whose data is committed (live_server, other processes) empty the tables after."""
+    marker = item.get_closest_marker("django_db")
+    return (
+        item.get_closest_marker("browser") is not None
+        or "transactional_db" in getattr(item, "fixturenames", ())
+        or bool(marker and marker.kwargs.get("transaction"))
+    )
+
+
 def pytest_collection_modifyitems(config, items):
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    items.sort(key=_commits)
 
 
 def load_reference_data() -> None:
@@ -136,7 +146,7 @@ def chromium():
 
 @pytest.fixture
 def reference_data(transactional_db):
-    """live_server tests run outside the per-test transaction, after which tables are emptied."""
+    """Tests that commit (live_server, worker processes) run last and load the data themselves."""
     if not Body.objects.exists():
         load_reference_data()
 

@@ -55,7 +55,9 @@ def test_render_reports_command_renders_a_prefecture_and_resumes(hokkaido_assess
     assert not list(out.glob(".*.part"))
 
 
-def test_render_reports_in_two_processes(hokkaido_assessments, tmp_path):
+@pytest.mark.django_db(transaction=True)
+def test_render_reports_in_two_processes(reference_data, hokkaido_assessments, tmp_path):
+    """Worker processes read the database themselves, so the data must be committed."""
     out = tmp_path / "pdf"
     stdout = io.StringIO()
     call_command(
