@@ -127,10 +127,12 @@ def answers_save(
     user: User,
     inputs: list[AnswerInput],
     source: str = "form",
+    all_or_nothing: bool = False,
 ) -> SaveResult:
     """Save the answers of several measures at once; stale ones are returned, not saved.
 
-    The number of queries does not depend on how many answers are saved: one read of the current
+    With `all_or_nothing` (the questionnaire upload), one stale answer raises StaleAnswer and
+    nothing is saved. The number of queries does not depend on how many answers are saved: one read of the current
     rows, one guarded UPDATE, one INSERT of new answers, one INSERT of changes, one version bump.
     """
     if not (user.is_body_staff and user.body_id == assessment.body_id):
@@ -139,7 +141,7 @@ def answers_save(
     try:
         for _attempt in range(3):
             try:
-                return _answers_save(assessment, user, inputs, source, stored)
+                return _answers_save(assessment, user, inputs, source, all_or_nothing, stored)
             except _Retry:
                 for name in stored:  # the attempt was rolled back; its files go too
                     default_storage.delete(name)
@@ -152,7 +154,7 @@ def answers_save(
 
 
 @transaction.atomic
-def _answers_save(assessment, user, inputs, source, stored) -> SaveResult:
+def _answers_save(assessment, user, inputs, source, all_or_nothing, stored) -> SaveResult:
     locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
     if locked.status not in Assessment.EDITABLE_STATUSES:
         raise PermissionDenied(_("提出済みまたは承認済みの自己評価は変更できません。"))
@@ -195,6 +197,8 @@ def _answers_save(assessment, user, inputs, source, stored) -> SaveResult:
         (creates if answer.pk is None else updates).append((answer, item.expected_version))
         changes.append((answer, diff))
         result.saved[item.measure.pk] = answer
+    if all_or_nothing and result.stale:
+        raise next(iter(result.stale.values()))  # rolls back; stored files are deleted above
     if updates:
         _guarded_update(updates, user, now)
     if creates:

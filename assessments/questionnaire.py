@@ -16,9 +16,7 @@ import json
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
@@ -27,11 +25,11 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from assessments import answers
 from assessments import fiscal_year as fy
 from assessments.models import (
     MAX_LEVEL,
     Answer,
-    AnswerChange,
     Assessment,
     Level,
     Measure,
@@ -578,75 +576,42 @@ def read_questionnaire(data: bytes, assessment: Assessment) -> UploadResult:
 # --- Apply -------------------------------------------------------------------------------------
 
 
-def _db_fields(values: dict) -> dict:
-    fields = {k: v for k, v in values.items() if k != "level"}
+def _answer_data(values: dict) -> dict:
+    """The questionnaire's values as Answer fields (its level "na" is not_applicable)."""
+    data = {k: v for k, v in values.items() if k != "level"}
     if "level" in values:
-        level = values["level"]
-        fields["not_applicable"] = level == "na"
-        fields["level"] = None if level == "na" else level
-    return fields
+        data["not_applicable"] = values["level"] == "na"
+        data["level"] = None if values["level"] == "na" else values["level"]
+    return data
 
 
-@transaction.atomic
-def questionnaire_apply(
-    *, assessment: Assessment, user: User, changes: list[dict]
-) -> list[AnswerChange]:
-    """Save the changes of a previewed questionnaire, all or nothing.
+def questionnaire_apply(*, assessment: Assessment, user: User, changes: list[dict]) -> list[Answer]:
+    """Save the changes of a previewed questionnaire through the answer service, all or nothing.
 
-    Each answer is written only if it still has the version the preview saw (optimistic
-    check); otherwise ConflictError rolls everything back. Every written answer gets an
-    AnswerChange (source "xlsx") and a new version; the assessment's version is bumped once.
-    This is a small stand-in for the filling screens' answer service (assessments/answers.py).
+    Each answer is written only if it still has the version the preview saw (conflicts were
+    confirmed against that version); if any has moved on, ConflictError and nothing is saved.
+    History (source "xlsx"), versions and starting a 未着手 assessment are answers_save's.
     """
-    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
-    if not locked.is_editable:
-        raise ConflictError(_("この自己評価は編集できない状態です。"))
-    now = timezone.now()
-    records = []
-    existing = {a.pk: a for a in Answer.objects.filter(assessment=locked)}
-    for change in changes:
-        fields = _db_fields(change["values"])
-        if change["answer"] is None:
-            answer = Answer(assessment=locked, measure_id=change["measure"], updated_by=user)
-            old = answer_values(None)
-            for key, value in fields.items():
-                setattr(answer, key, value)
-            answer.full_clean()
-            try:
-                with transaction.atomic():
-                    answer.save()
-            except IntegrityError:
-                raise ConflictError(
-                    _("取り込みの確認中に、ほかの人が回答を登録しました。")
-                ) from None
-        else:
-            answer = existing.get(change["answer"])
-            if answer is None:
-                raise ConflictError(_("取り込みの確認中に回答が削除されました。"))
-            old = answer_values(answer)
-            for key, value in fields.items():
-                setattr(answer, key, value)
-            answer.full_clean()
-            updated = Answer.objects.filter(pk=answer.pk, version=change["version"]).update(
-                **fields, version=F("version") + 1, updated_by=user, updated_at=now
-            )
-            if not updated:
-                raise ConflictError(
-                    _("取り込みの確認中に、ほかの人が「%(ref)s」を変更しました。")
-                    % {"ref": answer.measure.ref}
-                )
-        records.append(
-            AnswerChange(
-                answer=answer,
-                changed_by=user,
-                changes={k: [old[k], v] for k, v in change["values"].items()},
-                source="xlsx",
-            )
+    measures = Measure.objects.filter(guideline_id=assessment.guideline_id).in_bulk(
+        [c["measure"] for c in changes]
+    )
+    inputs = [
+        answers.AnswerInput(measures[c["measure"]], _answer_data(c["values"]), c["version"])
+        for c in changes
+    ]
+    try:
+        result = answers.answers_save(
+            assessment=assessment, user=user, inputs=inputs, source="xlsx", all_or_nothing=True
         )
-    AnswerChange.objects.bulk_create(records)
-    Assessment.objects.filter(pk=locked.pk).update(version=F("version") + 1, updated_at=now)
+    except answers.StaleAnswer as exc:
+        raise ConflictError(
+            _("取り込みの確認中に、ほかの人が「%(ref)s」を変更しました。")
+            % {"ref": exc.measure.ref}
+        ) from None
+    except PermissionDenied:
+        raise ConflictError(_("この自己評価は編集できない状態です。")) from None
     assessment.refresh_from_db()
-    return records
+    return [result.saved[c["measure"]] for c in changes if c["measure"] in result.saved]
 
 
 def validation_messages(exc: ValidationError) -> list[str]:
