@@ -26,6 +26,7 @@ from assessments.models import (
     Body,
     CrosswalkLink,
     Guideline,
+    Level,
     Measure,
     SurveyRound,
     User,
@@ -49,6 +50,8 @@ FILE_FIELDS = ("evidence_file", "evidence_name")
 TRACKED_FIELDS = EDITABLE_FIELDS + FILE_FIELDS + ("carried_over_from",)
 
 PREFILL_CHOICES = ("none", "previous_year", "crosswalk")
+# How the web form and the questionnaire put 該当なし in the level's place.
+NOT_APPLICABLE = "na"
 # Validated by the caller; checking them in full_clean() would cost a query per answer.
 _RELATIONS = ["assessment", "measure", "updated_by"]
 
@@ -83,6 +86,30 @@ class SaveResult:
 
 class _Retry(Exception):
     """A colleague saved between our read and our write: roll back and classify again."""
+
+
+def level_choice(answer: Answer) -> int | str | None:
+    """The answer's level as one choice: 0–4, NOT_APPLICABLE or None."""
+    return NOT_APPLICABLE if answer.not_applicable else answer.level
+
+
+def level_fields(choice) -> dict:
+    """{"not_applicable", "level"} for a level choice (0–4 as int or text, NOT_APPLICABLE, empty)."""
+    not_applicable = choice == NOT_APPLICABLE
+    return {
+        "not_applicable": not_applicable,
+        "level": None if not_applicable or choice in (None, "") else int(choice),
+    }
+
+
+def level_label(level: int) -> str:
+    return str(Level(level).label)
+
+
+def level_labels(*, with_not_applicable: bool = True) -> list[str]:
+    """The level names in order (0 未着手 … 4 評価・改善), then 該当なし if asked."""
+    labels = [str(label) for _value, label in Level.choices]
+    return labels + [_("該当なし")] if with_not_applicable else labels
 
 
 def _plain(value):
@@ -388,13 +415,12 @@ def _through_crosswalk(assessment):
 
 def describe_changes(changes: dict) -> list[tuple[str, str, str]]:
     """(field label, old, new) for an AnswerChange's JSON, in the order fields are shown."""
-    from assessments.models import Level
 
     def show(name, value):
         if value in (None, ""):
             return "—"
         if name in ("level", "target_level"):
-            return str(Level(value).label)
+            return level_label(value)
         if name == "not_applicable":
             return _("該当なし") if value else _("該当なしではない")
         return str(value)

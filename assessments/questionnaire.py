@@ -31,7 +31,6 @@ from assessments.models import (
     MAX_LEVEL,
     Answer,
     Assessment,
-    Level,
     Measure,
     User,
 )
@@ -79,15 +78,6 @@ def _answer_column(key: str) -> int:
     return keys.index(key) + 1
 
 
-def _level_choice(value: int) -> str:
-    return str(dict(Level.choices)[value])
-
-
-def level_options(*, with_not_applicable: bool) -> list[str]:
-    options = [_level_choice(v) for v in range(MAX_LEVEL + 1)]
-    return options + [_(NOT_APPLICABLE)] if with_not_applicable else options
-
-
 def answer_values(answer: Answer | None) -> dict:
     """The answer as the questionnaire shows it: level is 0–4, "na" or None."""
     if answer is None:
@@ -101,7 +91,7 @@ def answer_values(answer: Answer | None) -> dict:
             "improvement_plan": "",
         }
     return {
-        "level": "na" if answer.not_applicable else answer.level,
+        "level": answers.level_choice(answer),
         "not_applicable_reason": answer.not_applicable_reason,
         "note": answer.note,
         "department": answer.department,
@@ -115,10 +105,10 @@ def display_value(key: str, value) -> str:
     """How a value reads in the preview (and in the cell)."""
     if value is None or value == "":
         return _("（空欄）") if key != "level" else _("未回答")
-    if key == "level" and value == "na":
+    if key == "level" and value == answers.NOT_APPLICABLE:
         return _(NOT_APPLICABLE)
     if key in ("level", "target_level"):
-        return _level_choice(value)
+        return answers.level_label(value)
     return str(value)
 
 
@@ -145,8 +135,8 @@ def questionnaire_rows(assessment: Assessment) -> list[tuple[Measure, Answer | N
         .prefetch_related("level_descriptions")
         .order_by("order")
     )
-    answers = {a.measure_id: a for a in Answer.objects.filter(assessment=assessment)}
-    return [(m, answers.get(m.pk)) for m in measures]
+    by_measure = {a.measure_id: a for a in Answer.objects.filter(assessment=assessment)}
+    return [(m, by_measure.get(m.pk)) for m in measures]
 
 
 def build_questionnaire(assessment: Assessment) -> bytes:
@@ -278,7 +268,7 @@ def _add_validations(sheet, last: int) -> None:
 
     level = DataValidation(
         type="list",
-        formula1=listing(level_options(with_not_applicable=True)),
+        formula1=listing(answers.level_labels(with_not_applicable=True)),
         allow_blank=True,
         showErrorMessage=True,
         errorTitle=_("レベル"),
@@ -289,7 +279,7 @@ def _add_validations(sheet, last: int) -> None:
     level.add(rng("level"))
     target = DataValidation(
         type="list",
-        formula1=listing(level_options(with_not_applicable=False)),
+        formula1=listing(answers.level_labels(with_not_applicable=False)),
         allow_blank=True,
         showErrorMessage=True,
         errorTitle=_("目標レベル"),
@@ -423,7 +413,7 @@ def _parse_level(value, *, allow_na: bool):
         raise ValueError
     text = str(value).strip()
     if allow_na and text in (NOT_APPLICABLE, _(NOT_APPLICABLE)):
-        return "na"
+        return answers.NOT_APPLICABLE
     head = text[:1].translate(str.maketrans("０１２３４", "01234"))
     if head.isdigit() and int(head) <= MAX_LEVEL and (len(text) == 1 or not text[1].isdigit()):
         return int(head)
@@ -492,7 +482,7 @@ def _parse_row(sheet, r: int, errors: list[str]) -> dict:
                 % {"min": fy.MIN_FISCAL_YEAR, "max": fy.MAX_FISCAL_YEAR},
             }
             error(key, messages[key] + _("（入力値: %(value)s）") % {"value": str(raw)[:30]})
-    if values.get("level") == "na" and not values.get("not_applicable_reason"):
+    if values.get("level") == answers.NOT_APPLICABLE and not values.get("not_applicable_reason"):
         error("not_applicable_reason", _("「該当なし」を選んだときは理由を書いてください。"))
     return values
 
@@ -577,11 +567,10 @@ def read_questionnaire(data: bytes, assessment: Assessment) -> UploadResult:
 
 
 def _answer_data(values: dict) -> dict:
-    """The questionnaire's values as Answer fields (its level "na" is not_applicable)."""
+    """The questionnaire's values as Answer fields (its level choice may be 該当なし)."""
     data = {k: v for k, v in values.items() if k != "level"}
     if "level" in values:
-        data["not_applicable"] = values["level"] == "na"
-        data["level"] = None if values["level"] == "na" else values["level"]
+        data.update(answers.level_fields(values["level"]))
     return data
 
 
