@@ -26,6 +26,7 @@ from assessments.models import (
     Body,
     CrosswalkLink,
     Guideline,
+    Level,
     Measure,
     SurveyRound,
     User,
@@ -49,6 +50,8 @@ FILE_FIELDS = ("evidence_file", "evidence_name")
 TRACKED_FIELDS = EDITABLE_FIELDS + FILE_FIELDS + ("carried_over_from",)
 
 PREFILL_CHOICES = ("none", "previous_year", "crosswalk")
+# How the web form and the questionnaire put 該当なし in the level's place.
+NOT_APPLICABLE = "na"
 # Validated by the caller; checking them in full_clean() would cost a query per answer.
 _RELATIONS = ["assessment", "measure", "updated_by"]
 
@@ -83,6 +86,30 @@ class SaveResult:
 
 class _Retry(Exception):
     """A colleague saved between our read and our write: roll back and classify again."""
+
+
+def level_choice(answer: Answer) -> int | str | None:
+    """The answer's level as one choice: 0–4, NOT_APPLICABLE or None."""
+    return NOT_APPLICABLE if answer.not_applicable else answer.level
+
+
+def level_fields(choice) -> dict:
+    """{"not_applicable", "level"} for a level choice (0–4 as int or text, NOT_APPLICABLE, empty)."""
+    not_applicable = choice == NOT_APPLICABLE
+    return {
+        "not_applicable": not_applicable,
+        "level": None if not_applicable or choice in (None, "") else int(choice),
+    }
+
+
+def level_label(level: int) -> str:
+    return str(Level(level).label)
+
+
+def level_labels(*, with_not_applicable: bool = True) -> list[str]:
+    """The level names in order (0 未着手 … 4 評価・改善), then 該当なし if asked."""
+    labels = [str(label) for _value, label in Level.choices]
+    return labels + [_("該当なし")] if with_not_applicable else labels
 
 
 def _plain(value):
@@ -127,10 +154,12 @@ def answers_save(
     user: User,
     inputs: list[AnswerInput],
     source: str = "form",
+    all_or_nothing: bool = False,
 ) -> SaveResult:
     """Save the answers of several measures at once; stale ones are returned, not saved.
 
-    The number of queries does not depend on how many answers are saved: one read of the current
+    With `all_or_nothing` (the questionnaire upload), one stale answer raises StaleAnswer and
+    nothing is saved. The number of queries does not depend on how many answers are saved: one read of the current
     rows, one guarded UPDATE, one INSERT of new answers, one INSERT of changes, one version bump.
     """
     if not (user.is_body_staff and user.body_id == assessment.body_id):
@@ -139,7 +168,7 @@ def answers_save(
     try:
         for _attempt in range(3):
             try:
-                return _answers_save(assessment, user, inputs, source, stored)
+                return _answers_save(assessment, user, inputs, source, all_or_nothing, stored)
             except _Retry:
                 for name in stored:  # the attempt was rolled back; its files go too
                     default_storage.delete(name)
@@ -152,7 +181,7 @@ def answers_save(
 
 
 @transaction.atomic
-def _answers_save(assessment, user, inputs, source, stored) -> SaveResult:
+def _answers_save(assessment, user, inputs, source, all_or_nothing, stored) -> SaveResult:
     locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
     if locked.status not in Assessment.EDITABLE_STATUSES:
         raise PermissionDenied(_("提出済みまたは承認済みの自己評価は変更できません。"))
@@ -195,6 +224,8 @@ def _answers_save(assessment, user, inputs, source, stored) -> SaveResult:
         (creates if answer.pk is None else updates).append((answer, item.expected_version))
         changes.append((answer, diff))
         result.saved[item.measure.pk] = answer
+    if all_or_nothing and result.stale:
+        raise next(iter(result.stale.values()))  # rolls back; stored files are deleted above
     if updates:
         _guarded_update(updates, user, now)
     if creates:
@@ -384,13 +415,12 @@ def _through_crosswalk(assessment):
 
 def describe_changes(changes: dict) -> list[tuple[str, str, str]]:
     """(field label, old, new) for an AnswerChange's JSON, in the order fields are shown."""
-    from assessments.models import Level
 
     def show(name, value):
         if value in (None, ""):
             return "—"
         if name in ("level", "target_level"):
-            return str(Level(value).label)
+            return level_label(value)
         if name == "not_applicable":
             return _("該当なし") if value else _("該当なしではない")
         return str(value)

@@ -23,8 +23,13 @@ class Averages:
     sections: dict[int, float | None]  # section measure id → average score
 
 
-def _table(model) -> str:
+def table(model) -> str:
+    """The model's quoted table name, for the raw SQL of the averages."""
     return connection.ops.quote_name(model._meta.db_table)
+
+
+# One assessment's score over the answers `a` joined to their measures `m` (as scoring.py).
+SCORE_SQL = f"100.0 * SUM(m.weight * a.level) / SUM(m.weight * {MAX_LEVEL})"
 
 
 def average_scores(
@@ -50,16 +55,16 @@ def average_scores(
         where.append("b.kind = %s")
         params.append(kind)
     base = f"""
-        FROM {_table(Answer)} a
-        JOIN {_table(Measure)} m ON m.id = a.measure_id
-        JOIN {_table(Assessment)} s ON s.id = a.assessment_id
-        JOIN {_table(Body)} b ON b.id = s.body_id
+        FROM {table(Answer)} a
+        JOIN {table(Measure)} m ON m.id = a.measure_id
+        JOIN {table(Assessment)} s ON s.id = a.assessment_id
+        JOIN {table(Body)} b ON b.id = s.body_id
         WHERE {" AND ".join(where)} AND m.is_scored AND a.level IS NOT NULL
     """
     per_section = f"""
         SELECT section_id, AVG(score), COUNT(*) FROM (
             SELECT a.assessment_id, m.section_id AS section_id,
-                   100.0 * SUM(m.weight * a.level) / SUM(m.weight * {MAX_LEVEL}) AS score
+                   {SCORE_SQL} AS score
             {base}
             GROUP BY a.assessment_id, m.section_id
         ) per_assessment GROUP BY section_id
@@ -67,20 +72,20 @@ def average_scores(
     overall = f"""
         SELECT AVG(score), COUNT(*) FROM (
             SELECT a.assessment_id,
-                   100.0 * SUM(m.weight * a.level) / SUM(m.weight * {MAX_LEVEL}) AS score
+                   {SCORE_SQL} AS score
             {base}
             GROUP BY a.assessment_id
         ) per_assessment
     """
     with connection.cursor() as cursor:
         cursor.execute(per_section, params)
-        sections = {row[0]: _round(row[1]) for row in cursor.fetchall()}
+        sections = {row[0]: round_score(row[1]) for row in cursor.fetchall()}
         cursor.execute(overall, params)
         mean, count = cursor.fetchone()
-    return Averages(label=label, bodies=count or 0, overall=_round(mean), sections=sections)
+    return Averages(label=label, bodies=count or 0, overall=round_score(mean), sections=sections)
 
 
-def _round(value) -> float | None:
+def round_score(value) -> float | None:
     return None if value is None else round(float(value), 1)
 
 

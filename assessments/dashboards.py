@@ -26,7 +26,7 @@ from django.db.models import (
 from django.utils.translation import gettext_lazy as _
 
 from assessments import access
-from assessments.comparisons import COUNTED_STATUSES
+from assessments.comparisons import COUNTED_STATUSES, SCORE_SQL, round_score, table
 from assessments.models import MAX_LEVEL, Answer, Assessment, Body, Guideline, Level, Measure
 from assessments.scoring import score_from_sums, section_scores
 
@@ -271,10 +271,6 @@ def level_distribution(
 # --- Averages by prefecture and by kind, with the change since the previous year ---------------
 
 
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
 def grouped_averages(
     guideline_id: int, fiscal_years: list[int], *, group_by: str, kind: str = ""
 ) -> dict[tuple, tuple[float | None, int]]:
@@ -292,11 +288,11 @@ def grouped_averages(
     sql = f"""
         SELECT grp, fiscal_year, AVG(score), COUNT(*) FROM (
             SELECT {group} AS grp, s.fiscal_year AS fiscal_year,
-                   100.0 * SUM(m.weight * a.level) / SUM(m.weight * {MAX_LEVEL}) AS score
-            FROM {_table(Answer)} a
-            JOIN {_table(Measure)} m ON m.id = a.measure_id
-            JOIN {_table(Assessment)} s ON s.id = a.assessment_id
-            JOIN {_table(Body)} b ON b.id = s.body_id
+                   {SCORE_SQL} AS score
+            FROM {table(Answer)} a
+            JOIN {table(Measure)} m ON m.id = a.measure_id
+            JOIN {table(Assessment)} s ON s.id = a.assessment_id
+            JOIN {table(Body)} b ON b.id = s.body_id
             WHERE s.guideline_id = %s
               AND s.fiscal_year IN ({", ".join(["%s"] * len(fiscal_years))})
               AND s.status IN ({", ".join(["%s"] * len(COUNTED_STATUSES))})
@@ -309,8 +305,7 @@ def grouped_averages(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {
-            (grp, year): (None if mean is None else round(float(mean), 1), count)
-            for grp, year, mean, count in cursor.fetchall()
+            (grp, year): (round_score(mean), count) for grp, year, mean, count in cursor.fetchall()
         }
 
 

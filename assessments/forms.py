@@ -8,10 +8,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from assessments import fiscal_year as fy
+from assessments.answers import NOT_APPLICABLE, level_choice, level_fields
 from assessments.evidence import ALLOWED_EXTENSIONS, ALLOWED_LABEL, validate_evidence_file
 from assessments.models import Answer, Guideline, Level, Measure
-
-NOT_APPLICABLE = "na"
 
 
 def answer_prefix(measure: Measure) -> str:
@@ -25,7 +24,7 @@ def answer_initial(answer: Answer | None) -> dict:
     initial = {name: getattr(answer, name) for name in AnswerForm.TEXT_FIELDS}
     initial.update(
         version=answer.version,
-        level=NOT_APPLICABLE if answer.not_applicable else answer.level,
+        level=level_choice(answer),
         target_level=answer.target_level,
         target_fiscal_year=answer.target_fiscal_year,
     )
@@ -130,11 +129,9 @@ class AnswerForm(forms.Form):
     def answer_data(self) -> dict:
         """The cleaned values in the Answer's terms."""
         cleaned = self.cleaned_data
-        level = cleaned.get("level")
         data = {name: cleaned.get(name, "").strip() for name in self.TEXT_FIELDS}
         data.update(
-            not_applicable=level == NOT_APPLICABLE,
-            level=int(level) if level not in (None, "", NOT_APPLICABLE) else None,
+            **level_fields(cleaned.get("level")),
             target_level=cleaned.get("target_level"),
             target_fiscal_year=cleaned.get("target_fiscal_year"),
         )

@@ -16,9 +16,7 @@ import json
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
@@ -27,13 +25,12 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from assessments import answers
 from assessments import fiscal_year as fy
 from assessments.models import (
     MAX_LEVEL,
     Answer,
-    AnswerChange,
     Assessment,
-    Level,
     Measure,
     User,
 )
@@ -81,15 +78,6 @@ def _answer_column(key: str) -> int:
     return keys.index(key) + 1
 
 
-def _level_choice(value: int) -> str:
-    return str(dict(Level.choices)[value])
-
-
-def level_options(*, with_not_applicable: bool) -> list[str]:
-    options = [_level_choice(v) for v in range(MAX_LEVEL + 1)]
-    return options + [_(NOT_APPLICABLE)] if with_not_applicable else options
-
-
 def answer_values(answer: Answer | None) -> dict:
     """The answer as the questionnaire shows it: level is 0–4, "na" or None."""
     if answer is None:
@@ -103,7 +91,7 @@ def answer_values(answer: Answer | None) -> dict:
             "improvement_plan": "",
         }
     return {
-        "level": "na" if answer.not_applicable else answer.level,
+        "level": answers.level_choice(answer),
         "not_applicable_reason": answer.not_applicable_reason,
         "note": answer.note,
         "department": answer.department,
@@ -117,10 +105,10 @@ def display_value(key: str, value) -> str:
     """How a value reads in the preview (and in the cell)."""
     if value is None or value == "":
         return _("（空欄）") if key != "level" else _("未回答")
-    if key == "level" and value == "na":
+    if key == "level" and value == answers.NOT_APPLICABLE:
         return _(NOT_APPLICABLE)
     if key in ("level", "target_level"):
-        return _level_choice(value)
+        return answers.level_label(value)
     return str(value)
 
 
@@ -147,8 +135,8 @@ def questionnaire_rows(assessment: Assessment) -> list[tuple[Measure, Answer | N
         .prefetch_related("level_descriptions")
         .order_by("order")
     )
-    answers = {a.measure_id: a for a in Answer.objects.filter(assessment=assessment)}
-    return [(m, answers.get(m.pk)) for m in measures]
+    by_measure = {a.measure_id: a for a in Answer.objects.filter(assessment=assessment)}
+    return [(m, by_measure.get(m.pk)) for m in measures]
 
 
 def build_questionnaire(assessment: Assessment) -> bytes:
@@ -280,7 +268,7 @@ def _add_validations(sheet, last: int) -> None:
 
     level = DataValidation(
         type="list",
-        formula1=listing(level_options(with_not_applicable=True)),
+        formula1=listing(answers.level_labels(with_not_applicable=True)),
         allow_blank=True,
         showErrorMessage=True,
         errorTitle=_("レベル"),
@@ -291,7 +279,7 @@ def _add_validations(sheet, last: int) -> None:
     level.add(rng("level"))
     target = DataValidation(
         type="list",
-        formula1=listing(level_options(with_not_applicable=False)),
+        formula1=listing(answers.level_labels(with_not_applicable=False)),
         allow_blank=True,
         showErrorMessage=True,
         errorTitle=_("目標レベル"),
@@ -425,7 +413,7 @@ def _parse_level(value, *, allow_na: bool):
         raise ValueError
     text = str(value).strip()
     if allow_na and text in (NOT_APPLICABLE, _(NOT_APPLICABLE)):
-        return "na"
+        return answers.NOT_APPLICABLE
     head = text[:1].translate(str.maketrans("０１２３４", "01234"))
     if head.isdigit() and int(head) <= MAX_LEVEL and (len(text) == 1 or not text[1].isdigit()):
         return int(head)
@@ -494,7 +482,7 @@ def _parse_row(sheet, r: int, errors: list[str]) -> dict:
                 % {"min": fy.MIN_FISCAL_YEAR, "max": fy.MAX_FISCAL_YEAR},
             }
             error(key, messages[key] + _("（入力値: %(value)s）") % {"value": str(raw)[:30]})
-    if values.get("level") == "na" and not values.get("not_applicable_reason"):
+    if values.get("level") == answers.NOT_APPLICABLE and not values.get("not_applicable_reason"):
         error("not_applicable_reason", _("「該当なし」を選んだときは理由を書いてください。"))
     return values
 
@@ -578,75 +566,41 @@ def read_questionnaire(data: bytes, assessment: Assessment) -> UploadResult:
 # --- Apply -------------------------------------------------------------------------------------
 
 
-def _db_fields(values: dict) -> dict:
-    fields = {k: v for k, v in values.items() if k != "level"}
+def _answer_data(values: dict) -> dict:
+    """The questionnaire's values as Answer fields (its level choice may be 該当なし)."""
+    data = {k: v for k, v in values.items() if k != "level"}
     if "level" in values:
-        level = values["level"]
-        fields["not_applicable"] = level == "na"
-        fields["level"] = None if level == "na" else level
-    return fields
+        data.update(answers.level_fields(values["level"]))
+    return data
 
 
-@transaction.atomic
-def questionnaire_apply(
-    *, assessment: Assessment, user: User, changes: list[dict]
-) -> list[AnswerChange]:
-    """Save the changes of a previewed questionnaire, all or nothing.
+def questionnaire_apply(*, assessment: Assessment, user: User, changes: list[dict]) -> list[Answer]:
+    """Save the changes of a previewed questionnaire through the answer service, all or nothing.
 
-    Each answer is written only if it still has the version the preview saw (optimistic
-    check); otherwise ConflictError rolls everything back. Every written answer gets an
-    AnswerChange (source "xlsx") and a new version; the assessment's version is bumped once.
-    This is a small stand-in for the filling screens' answer service (assessments/answers.py).
+    Each answer is written only if it still has the version the preview saw (conflicts were
+    confirmed against that version); if any has moved on, ConflictError and nothing is saved.
+    History (source "xlsx"), versions and starting a 未着手 assessment are answers_save's.
     """
-    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
-    if not locked.is_editable:
-        raise ConflictError(_("この自己評価は編集できない状態です。"))
-    now = timezone.now()
-    records = []
-    existing = {a.pk: a for a in Answer.objects.filter(assessment=locked)}
-    for change in changes:
-        fields = _db_fields(change["values"])
-        if change["answer"] is None:
-            answer = Answer(assessment=locked, measure_id=change["measure"], updated_by=user)
-            old = answer_values(None)
-            for key, value in fields.items():
-                setattr(answer, key, value)
-            answer.full_clean()
-            try:
-                with transaction.atomic():
-                    answer.save()
-            except IntegrityError:
-                raise ConflictError(
-                    _("取り込みの確認中に、ほかの人が回答を登録しました。")
-                ) from None
-        else:
-            answer = existing.get(change["answer"])
-            if answer is None:
-                raise ConflictError(_("取り込みの確認中に回答が削除されました。"))
-            old = answer_values(answer)
-            for key, value in fields.items():
-                setattr(answer, key, value)
-            answer.full_clean()
-            updated = Answer.objects.filter(pk=answer.pk, version=change["version"]).update(
-                **fields, version=F("version") + 1, updated_by=user, updated_at=now
-            )
-            if not updated:
-                raise ConflictError(
-                    _("取り込みの確認中に、ほかの人が「%(ref)s」を変更しました。")
-                    % {"ref": answer.measure.ref}
-                )
-        records.append(
-            AnswerChange(
-                answer=answer,
-                changed_by=user,
-                changes={k: [old[k], v] for k, v in change["values"].items()},
-                source="xlsx",
-            )
+    measures = Measure.objects.filter(guideline_id=assessment.guideline_id).in_bulk(
+        [c["measure"] for c in changes]
+    )
+    inputs = [
+        answers.AnswerInput(measures[c["measure"]], _answer_data(c["values"]), c["version"])
+        for c in changes
+    ]
+    try:
+        result = answers.answers_save(
+            assessment=assessment, user=user, inputs=inputs, source="xlsx", all_or_nothing=True
         )
-    AnswerChange.objects.bulk_create(records)
-    Assessment.objects.filter(pk=locked.pk).update(version=F("version") + 1, updated_at=now)
+    except answers.StaleAnswer as exc:
+        raise ConflictError(
+            _("取り込みの確認中に、ほかの人が「%(ref)s」を変更しました。")
+            % {"ref": exc.measure.ref}
+        ) from None
+    except PermissionDenied:
+        raise ConflictError(_("この自己評価は編集できない状態です。")) from None
     assessment.refresh_from_db()
-    return records
+    return [result.saved[c["measure"]] for c in changes if c["measure"] in result.saved]
 
 
 def validation_messages(exc: ValidationError) -> list[str]:

@@ -20,6 +20,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from assessments import charts, comparisons, scoring
+from assessments.answers import level_labels
 from assessments.models import (
     Answer,
     Assessment,
@@ -38,10 +39,6 @@ logger = logging.getLogger(__name__)
 REPORT_VERSION = "2026-11-26.3"
 CACHE_ALIAS = "reports"
 HEATMAP_ROWS_PER_PAGE = 40
-
-
-def level_names() -> list[str]:
-    return [str(label) for _value, label in Level.choices] + [_("該当なし")]
 
 
 def chart_level_names() -> list[str]:
@@ -148,7 +145,7 @@ def assessment_report_context(assessment: Assessment) -> dict:
         (avg.label, [avg.sections.get(s.section.pk) for s in scored_sections]) for avg in averages
     ]
     axes = [s.section.ref for s in scored_sections]
-    names = level_names()
+    names = level_labels()
     totals = [sum(s.distribution[i] for s in scored_sections) for i in range(len(names))]
     unanswered = scored.to_answer_count - scored.answered_count
     roadmap = sorted(
@@ -354,7 +351,7 @@ def prefecture_summary_context(prefecture: Body, guideline: Guideline, fiscal_ye
         .annotate(n=Count("pk"))
         .order_by()
     )
-    names = level_names()
+    names = level_labels()
     distribution = {m.pk: [0] * len(names) for m in measures}
     for row in counts:
         if row["not_applicable"]:

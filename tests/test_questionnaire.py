@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from assessments import answers as answers_service
 from assessments import questionnaire
 from assessments.models import Answer, AnswerChange, Assessment
 from tests.test_reports import fill
@@ -200,6 +201,16 @@ def test_round_trip_previews_exactly_the_edits_then_applies_them(
     changes = AnswerChange.objects.filter(answer__assessment=sapporo)
     assert changes.count() == 5 and set(changes.values_list("source", flat=True)) == {"xlsx"}
     assert changes.get(answer=answers[m[0].pk]).changes == {"level": [0, 3]}
+    # 該当なし is recorded with the web forms' field names, so the history view can show it.
+    na_change = changes.get(answer=answers[m[5].pk]).changes
+    assert na_change == {
+        "level": [0, None],
+        "not_applicable": [False, True],
+        "not_applicable_reason": ["", "県が実施しているため"],
+    }
+    assert ("該当なし", "該当なしではない", "該当なし") in answers_service.describe_changes(
+        na_change
+    )
     # The token is used up: applying twice does nothing more.
     client.post(url("questionnaire_apply", sapporo), {"token": "x"})
     sapporo.refresh_from_db()
@@ -219,6 +230,32 @@ def test_a_new_answer_is_created_from_the_file(client, sapporo_staff, make_asses
         and answer.updated_by == sapporo_staff
     )
     assert answer.changes.get().source == "xlsx"
+
+
+def test_uploading_to_a_not_started_assessment_starts_it(
+    client, sapporo_staff, make_assessment, scored_2003
+):
+    """As a save on the web does: 未着手 becomes 回答中, with the transition recorded."""
+    assessment = make_assessment("011002", 2026, status=Assessment.Status.NOT_STARTED)
+    client.force_login(sapporo_staff)
+    data = edit(download(client, assessment), {f"{LEVEL_COL}{FIRST}": "2 一部実施"})
+    response = upload(client, assessment, data)
+    assert response.status_code == 200, response.context["errors"]
+    assessment.refresh_from_db()
+    assert assessment.status == Assessment.Status.NOT_STARTED, "the preview started it"
+    response = client.post(
+        url("questionnaire_apply", assessment), {"token": response.context["token"]}
+    )
+    assert response.status_code == 302
+    assessment.refresh_from_db()
+    assert assessment.status == Assessment.Status.IN_PROGRESS
+    transition = assessment.transitions.get()
+    assert (transition.from_status, transition.to_status, transition.by) == (
+        Assessment.Status.NOT_STARTED,
+        Assessment.Status.IN_PROGRESS,
+        sapporo_staff,
+    )
+    assert Answer.objects.get(assessment=assessment, measure=scored_2003[0]).level == 2
 
 
 # --- Refused files -----------------------------------------------------------------------------
