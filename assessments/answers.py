@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, models, transaction
 from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -254,11 +255,16 @@ def _guarded_update(updates, user, now) -> None:
     columns = {}
     for name in TRACKED_FIELDS:
         model_field = Answer._meta.get_field(name)
-        columns[name] = Case(
-            *[
-                When(pk=a.pk, then=Value(_plain(getattr(a, name)), output_field=model_field))
-                for a, _v in updates
-            ],
+        # Cast: PostgreSQL types a CASE whose branches are all NULL as text.
+        columns[name] = Cast(
+            Case(
+                *[
+                    When(pk=a.pk, then=Value(_plain(getattr(a, name)), output_field=model_field))
+                    for a, _v in updates
+                ],
+                default=F(name),
+                output_field=model_field,
+            ),
             output_field=model_field,
         )
     count = Answer.objects.filter(guard).update(
