@@ -70,5 +70,10 @@ def body_staff_writes(status=200) -> dict:
     return own_body_only(403) | {"body_staff": status}
 
 
+def read_only(expect: dict, kwargs: Callable[[Context], dict] = lambda ctx: {}) -> list[Entry]:
+    """A page that is only read: GET as `expect` says; POST is 405 for every signed-in role."""
+    return [Entry(expect, kwargs=kwargs), Entry(everyone(405), kwargs=kwargs, method="post")]
+
+
 def assessment_kwargs(ctx: Context) -> dict:
     return ctx.assessment.url_kwargs

@@ -16,6 +16,7 @@ from tests.access import (
     body_staff_writes,
     everyone,
     own_body_only,
+    read_only,
 )
 
 SECTION = "II.2"
@@ -72,10 +73,7 @@ STARTERS = {role: 403 for role in ROLES} | {
 }
 
 ENTRIES = {
-    "assessment_detail": [
-        Entry(own_body_only(), kwargs=assessment_kwargs),
-        Entry(everyone(405), kwargs=assessment_kwargs, method="post"),
-    ],
+    "assessment_detail": read_only(own_body_only(), assessment_kwargs),
     "assessment_section": [
         Entry(own_body_only(), kwargs=section_kwargs),
         # An empty section save changes nothing and returns to the section.
@@ -92,14 +90,8 @@ ENTRIES = {
             before_each=reset_answer,
         ),
     ],
-    "answer_history": [
-        Entry(own_body_only(), kwargs=measure_kwargs),
-        Entry(everyone(405), kwargs=measure_kwargs, method="post"),
-    ],
-    "evidence_download": [
-        Entry(own_body_only(), kwargs=measure_kwargs),
-        Entry(everyone(405), kwargs=measure_kwargs, method="post"),
-    ],
+    "answer_history": read_only(own_body_only(), measure_kwargs),
+    "evidence_download": read_only(own_body_only(), measure_kwargs),
     "assessment_submit": [
         Entry(own_body_only(), kwargs=assessment_kwargs),
         # Incomplete: staff get the page back listing what is missing; readers may not submit.

@@ -1,4 +1,4 @@
-from tests.access import ROLES, Entry, everyone
+from tests.access import ROLES, Entry, everyone, read_only
 
 ENTRIES = {
     "login": [
@@ -16,5 +16,5 @@ ENTRIES = {
         )
     ],
     "admin:index": [Entry(everyone(302, anonymous=302) | {"national_admin": 200})],
-    "home": [Entry(everyone(200)), Entry(everyone(405), method="post")],
+    "home": read_only(everyone(200)),
 }

@@ -17,6 +17,7 @@ from tests.access import (
     body_staff_writes,
     everyone,
     own_body_only,
+    read_only,
 )
 
 
@@ -58,14 +59,8 @@ def batch_kwargs(ctx) -> dict:
 
 
 ENTRIES = {
-    "report_pdf": [
-        Entry(own_body_only(), kwargs=assessment_kwargs),
-        Entry(everyone(405), kwargs=assessment_kwargs, method="post"),
-    ],
-    "questionnaire_xlsx": [
-        Entry(own_body_only(), kwargs=assessment_kwargs),
-        Entry(everyone(405), kwargs=assessment_kwargs, method="post"),
-    ],
+    "report_pdf": read_only(own_body_only(), assessment_kwargs),
+    "questionnaire_xlsx": read_only(own_body_only(), assessment_kwargs),
     "questionnaire_upload": [
         Entry(body_staff_writes(200), kwargs=assessment_kwargs),
         # No file: the form comes back with an error (400), nothing is stored.
@@ -77,22 +72,13 @@ ENTRIES = {
         Entry(body_staff_writes(302), kwargs=assessment_kwargs, method="post"),
         Entry(everyone(405), kwargs=assessment_kwargs),
     ],
-    "prefecture_summary_pdf": [
-        Entry(reviewers_only(), kwargs=prefecture_kwargs),
-        Entry(everyone(405), kwargs=prefecture_kwargs, method="post"),
-    ],
+    "prefecture_summary_pdf": read_only(reviewers_only(), prefecture_kwargs),
     "report_batches": [
         Entry(reviewers_only(), kwargs=prefecture_kwargs),
         Entry(reviewers_only(302), kwargs=prefecture_kwargs, method="post"),
         Entry(everyone(405), kwargs=prefecture_kwargs, method="put"),
     ],
-    "report_batch_detail": [
-        Entry(reviewers_only(), kwargs=batch_kwargs),
-        Entry(everyone(405), kwargs=batch_kwargs, method="post"),
-    ],
-    "report_batch_zip": [
-        Entry(reviewers_only(), kwargs=batch_kwargs),
-        Entry(everyone(405), kwargs=batch_kwargs, method="post"),
-    ],
+    "report_batch_detail": read_only(reviewers_only(), batch_kwargs),
+    "report_batch_zip": read_only(reviewers_only(), batch_kwargs),
 }
 assert all(set(e.expect) == set(ROLES) for entries in ENTRIES.values() for e in entries)

@@ -7,7 +7,7 @@ request (a reviewer's successful POST returns or approves it).
 import datetime
 
 from assessments.models import Answer, Assessment, Guideline, Measure, ReviewComment, SurveyRound
-from tests.access import LOGIN, Entry, everyone, own_body_only
+from tests.access import LOGIN, Entry, everyone, own_body_only, read_only
 
 
 def prepare(ctx):
@@ -63,11 +63,8 @@ def comment_data(ctx):
 
 
 ENTRIES = {
-    "review_queue": [Entry(REVIEWERS_ONLY), Entry(everyone(405), method="post")],
-    "review": [
-        Entry(own_body_only(), kwargs=review_kwargs),
-        Entry(everyone(405), kwargs=review_kwargs, method="post"),
-    ],
+    "review_queue": read_only(REVIEWERS_ONLY),
+    "review": read_only(own_body_only(), review_kwargs),
     "review_comment": [
         Entry(
             REVIEWER_WRITES,
