@@ -9,7 +9,8 @@ are moved to the end of the run and reload the reference data themselves.
 import os
 
 import pytest
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 
 from assessments.catalog import load_catalog
 from assessments.models import Assessment, Body, Guideline, Measure, User
@@ -38,6 +39,13 @@ def load_reference_data() -> None:
     load_catalog()
     report = load_bodies()
     assert report.ok, report.errors
+
+
+@pytest.fixture(autouse=True)
+def japanese():
+    """Every test starts in Japanese: a request in English must not leak into the next test."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture(scope="session")
