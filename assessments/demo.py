@@ -102,6 +102,61 @@ def ensure_demo_users() -> list[User]:
     return users
 
 
+def drawn_answer(
+    assessment: Assessment,
+    measure: Measure,
+    rng: random.Random,
+    *,
+    year_bonus: float = 0.0,
+    **fields,
+) -> Answer:
+    """An unsaved answer with a level (or 該当なし) drawn as `draw_answer` does."""
+    draw = draw_answer(
+        rng, measure.ref, is_prefecture=assessment.body.is_prefecture, year_bonus=year_bonus
+    )
+    return Answer(
+        assessment=assessment,
+        measure=measure,
+        level=draw.level,
+        not_applicable=draw.level is None,
+        not_applicable_reason=draw.not_applicable_reason,
+        **fields,
+    )
+
+
+def history_transitions(
+    assessment: Assessment,
+    *,
+    staff: User | None = None,
+    reviewer: User | None = None,
+    approval_comment: str = "",
+) -> list[AssessmentTransition]:
+    """Unsaved transitions matching the assessment's submitted_at and approved_at."""
+    transitions = []
+    if assessment.submitted_at:
+        transitions.append(
+            AssessmentTransition(
+                assessment=assessment,
+                from_status=Assessment.Status.IN_PROGRESS,
+                to_status=Assessment.Status.SUBMITTED,
+                by=staff,
+                at=assessment.submitted_at,
+            )
+        )
+    if assessment.approved_at:
+        transitions.append(
+            AssessmentTransition(
+                assessment=assessment,
+                from_status=Assessment.Status.SUBMITTED,
+                to_status=Assessment.Status.APPROVED,
+                by=reviewer,
+                at=assessment.approved_at,
+                comment=approval_comment,
+            )
+        )
+    return transitions
+
+
 def fill_answers(
     assessment: Assessment,
     measures: list[Measure],
@@ -115,22 +170,12 @@ def fill_answers(
     count = round(len(measures) * share)
     answers = []
     for measure in measures[:count]:
-        draw = draw_answer(
-            rng, measure.ref, is_prefecture=assessment.body.is_prefecture, year_bonus=year_bonus
-        )
-        answers.append(
-            Answer(
-                assessment=assessment,
-                measure=measure,
-                level=draw.level,
-                not_applicable=draw.level is None,
-                not_applicable_reason=draw.not_applicable_reason,
-                department="情報政策課" if rng.random() < 0.6 else "総務課",
-                target_level=min(4, (draw.level or 0) + 1) if draw.level is not None else None,
-                target_fiscal_year=assessment.fiscal_year + 2 if draw.level is not None else None,
-                updated_by=user,
-            )
-        )
+        answer = drawn_answer(assessment, measure, rng, year_bonus=year_bonus, updated_by=user)
+        answer.department = "情報政策課" if rng.random() < 0.6 else "総務課"
+        if answer.level is not None:
+            answer.target_level = min(4, answer.level + 1)
+            answer.target_fiscal_year = assessment.fiscal_year + 2
+        answers.append(answer)
     Answer.objects.bulk_create(answers)
     return len(answers)
 
@@ -145,7 +190,8 @@ def _status_for_current_year(body: Body, rng: random.Random) -> str:
     )[0]
 
 
-def _at(fiscal_year: int, month: int, day: int) -> datetime.datetime:
+def fiscal_date(fiscal_year: int, month: int, day: int) -> datetime.datetime:
+    """10:00 on month/day of the fiscal year (January–March fall in the following year)."""
     year = fiscal_year if month >= 4 else fiscal_year + 1
     return timezone.make_aware(datetime.datetime(year, month, day, 10, 0))
 
@@ -183,9 +229,9 @@ def build_demo_assessments(users: dict[str, User]) -> int:
                 status = _status_for_current_year(body, rng)
             submitted_at = approved_at = None
             if status in (Assessment.Status.SUBMITTED, Assessment.Status.APPROVED):
-                submitted_at = _at(fiscal_year, 9, rng.randint(1, 29))
+                submitted_at = fiscal_date(fiscal_year, 9, rng.randint(1, 29))
             if status == Assessment.Status.APPROVED:
-                approved_at = _at(fiscal_year, 10, rng.randint(1, 31))
+                approved_at = fiscal_date(fiscal_year, 10, rng.randint(1, 31))
             assessment = Assessment.objects.create(
                 body=body,
                 guideline=guideline,
@@ -201,22 +247,14 @@ def build_demo_assessments(users: dict[str, User]) -> int:
                 fill_answers(assessment, measures, rng, share=share, year_bonus=bonus, user=staff)
             elif status != Assessment.Status.NOT_STARTED:
                 fill_answers(assessment, measures, rng, year_bonus=bonus, user=staff)
-                AssessmentTransition.objects.create(
-                    assessment=assessment,
-                    from_status=Assessment.Status.IN_PROGRESS,
-                    to_status=Assessment.Status.SUBMITTED,
-                    by=staff,
-                    at=submitted_at,
-                )
-                if approved_at:
-                    AssessmentTransition.objects.create(
-                        assessment=assessment,
-                        from_status=Assessment.Status.SUBMITTED,
-                        to_status=Assessment.Status.APPROVED,
-                        by=reviewer,
-                        at=approved_at,
-                        comment="内容を確認し、承認しました。",
+                AssessmentTransition.objects.bulk_create(
+                    history_transitions(
+                        assessment,
+                        staff=staff,
+                        reviewer=reviewer,
+                        approval_comment="内容を確認し、承認しました。",
                     )
+                )
             created += 1
     return created
 

@@ -13,9 +13,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import timezone
 
-from assessments.demo import draw_answer
+from assessments.demo import drawn_answer, fiscal_date, history_transitions
 from assessments.models import (
     Answer,
     Assessment,
@@ -33,11 +32,6 @@ LATEST_YEAR_STATUSES = (
     (Status.APPROVED, Status.SUBMITTED, Status.RETURNED, Status.IN_PROGRESS, Status.NOT_STARTED),
     (40, 42, 3, 10, 5),
 )
-
-
-def _at(fiscal_year: int, month: int, day: int) -> datetime.datetime:
-    year = fiscal_year if month >= 4 else fiscal_year + 1
-    return timezone.make_aware(datetime.datetime(year, month, day, 10, 0))
 
 
 @transaction.atomic
@@ -70,9 +64,11 @@ def build_year(
                 fiscal_year=fiscal_year,
                 status=status,
                 survey_round=survey_round,
-                submitted_at=_at(fiscal_year, 9, rng.randint(1, 29)) if submitted else None,
+                submitted_at=fiscal_date(fiscal_year, 9, rng.randint(1, 29)) if submitted else None,
                 approved_at=(
-                    _at(fiscal_year, 10, rng.randint(1, 31)) if status == Status.APPROVED else None
+                    fiscal_date(fiscal_year, 10, rng.randint(1, 31))
+                    if status == Status.APPROVED
+                    else None
                 ),
             )
         )
@@ -84,40 +80,11 @@ def build_year(
         if assessment.status == Status.NOT_STARTED:
             continue
         share = rng.uniform(0.3, 0.9) if assessment.status == Status.IN_PROGRESS else 1.0
-        for measure in measures[: round(len(measures) * share)]:
-            draw = draw_answer(
-                rng,
-                measure.ref,
-                is_prefecture=assessment.body.is_prefecture,
-                year_bonus=year_bonus,
-            )
-            answers.append(
-                Answer(
-                    assessment=assessment,
-                    measure=measure,
-                    level=draw.level,
-                    not_applicable=draw.level is None,
-                    not_applicable_reason=draw.not_applicable_reason,
-                )
-            )
-        if assessment.submitted_at:
-            transitions.append(
-                AssessmentTransition(
-                    assessment=assessment,
-                    from_status=Status.IN_PROGRESS,
-                    to_status=Status.SUBMITTED,
-                    at=assessment.submitted_at,
-                )
-            )
-        if assessment.approved_at:
-            transitions.append(
-                AssessmentTransition(
-                    assessment=assessment,
-                    from_status=Status.SUBMITTED,
-                    to_status=Status.APPROVED,
-                    at=assessment.approved_at,
-                )
-            )
+        answers.extend(
+            drawn_answer(assessment, measure, rng, year_bonus=year_bonus)
+            for measure in measures[: round(len(measures) * share)]
+        )
+        transitions.extend(history_transitions(assessment))
     Answer.objects.bulk_create(answers, batch_size=batch_size)
     AssessmentTransition.objects.bulk_create(transitions, batch_size=batch_size)
     return len(assessments), len(answers)
