@@ -6,6 +6,7 @@ axe-core checks every page of the journey; one measure is answered with the keyb
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from assessments.models import Answer, Assessment, Measure
 from tests.support import assert_accessible, log_in, make_user
@@ -14,9 +15,16 @@ pytestmark = pytest.mark.browser
 
 
 def autosaved(page, action):
-    """Run `action` and wait for the autosave it triggers to be answered."""
+    """Run `action`, wait for the autosave it triggers to be answered and for the page to say so.
+
+    The response arrives before the script has read its body and updated the status line, so
+    the line is emptied first and the helper waits until the script has written to it again.
+    """
+    status = page.locator("#autosave-status")
+    status.evaluate("element => { element.textContent = ''; }")
     with page.expect_response(lambda r: "/autosave/" in r.url) as response:
         action()
+    expect(status).not_to_have_text("")
     return response.value
 
 
@@ -60,7 +68,7 @@ def test_staff_complete_and_submit_a_2003_assessment(page):
     page.keyboard.type("キーボードだけで入力")
     autosaved(page, lambda: page.keyboard.press("Tab"))  # leaving the field saves it
     status = page.locator("#autosave-status")
-    assert re.fullmatch(r"保存しました \d\d:\d\d", status.inner_text())
+    expect(status).to_have_text(re.compile(r"^保存しました \d\d:\d\d$"))
     stored = Answer.objects.get(assessment=assessment, measure=first)
     assert (stored.level, stored.note) == (2, "キーボードだけで入力")
 
@@ -68,7 +76,7 @@ def test_staff_complete_and_submit_a_2003_assessment(page):
     section_measures = [m for m in scored if m.section_id == first.section_id]
     second = section_measures[1]
     autosaved(page, lambda: page.locator(f"#id_m{second.order}-level_5").check())
-    assert "保存できませんでした" in status.inner_text()  # the reason is still missing
+    expect(status).to_contain_text("保存できませんでした")  # the reason is still missing
     assert_accessible(page)
     page.locator(f"#id_m{second.order}-not_applicable_reason").fill(
         "住民向け説明は都道府県が一括実施"
@@ -79,15 +87,15 @@ def test_staff_complete_and_submit_a_2003_assessment(page):
 
     # Reload mid-way: everything typed is there, saved by autosave alone.
     page.reload()
-    assert page.locator(f"#id_m{first.order}-level_2").is_checked()
+    expect(page.locator(f"#id_m{first.order}-level_2")).to_be_checked()
     assert page.locator(f"#id_m{first.order}-note").input_value() == "キーボードだけで入力"
-    assert page.locator(f"#id_m{second.order}-level_5").is_checked()
+    expect(page.locator(f"#id_m{second.order}-level_5")).to_be_checked()
     assert (
         "都道府県が一括実施"
         in page.locator(f"#id_m{second.order}-not_applicable_reason").input_value()
     )
     for measure in section_measures[2:]:
-        assert page.locator(f"#id_m{measure.order}-level_3").is_checked()
+        expect(page.locator(f"#id_m{measure.order}-level_3")).to_be_checked()
     assert_accessible(page)
 
     # The other sections: answer, then "save and go to the next section" (no JS needed for it).
@@ -103,25 +111,26 @@ def test_staff_complete_and_submit_a_2003_assessment(page):
         remaining = [m for m in remaining if m not in on_page]
         if not remaining:
             break
+        current = page.url
         page.get_by_role("button", name="保存して次の章へ").click()
-        page.wait_for_load_state()
+        page.wait_for_url(lambda url, current=current: url != current)
 
     # The history of the keyboard-answered measure.
     page.goto(
         f"/assessments/011002/{assessment.fiscal_year}/egov-2003/measures/{first.ref}/history/"
     )
-    assert page.get_by_text("キーボードだけで入力").count()
+    expect(page.get_by_text("キーボードだけで入力")).not_to_have_count(0)
     assert_accessible(page)
 
     # Submit: nothing missing.
     page.goto(assessment.get_absolute_url())
     assert_accessible(page)
     page.get_by_role("link", name="提出前の確認").click()
-    assert page.get_by_text("すべての項目に回答済みです").is_visible()
+    expect(page.get_by_text("すべての項目に回答済みです")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name="提出する").click()
     page.wait_for_url(f"**{assessment.get_absolute_url()}")
-    assert page.get_by_text("提出しました").is_visible()
+    expect(page.get_by_text("提出しました")).to_be_visible()
     assert_accessible(page)
     assessment.refresh_from_db()
     assert assessment.status == "submitted"
@@ -129,8 +138,8 @@ def test_staff_complete_and_submit_a_2003_assessment(page):
 
     # Submitted: the section page is read-only now.
     page.goto(f"/assessments/011002/{assessment.fiscal_year}/egov-2003/sections/II.3/")
-    assert page.get_by_text("この自己評価は閲覧のみです").is_visible()
-    assert page.locator("input[type=radio]").count() == 0
+    expect(page.get_by_text("この自己評価は閲覧のみです")).to_be_visible()
+    expect(page.locator("input[type=radio]")).to_have_count(0)
     assert_accessible(page)
 
 
@@ -144,9 +153,9 @@ def test_invalid_section_save_shows_an_accessible_error_summary(page):
     page.locator(f"#id_m{measure.order}-note").fill("残っているはずの備考")
     page.locator(f"#id_m{measure.order}-level_5").check()
     page.get_by_role("button", name="この章を保存").first.click()
-    page.wait_for_load_state()
     summary = page.locator("#error-summary")
-    assert summary.is_visible() and "理由を入力してください" in summary.inner_text()
+    expect(summary).to_be_visible()
+    expect(summary).to_contain_text("理由を入力してください")
     assert page.locator(f"#id_m{measure.order}-note").input_value() == "残っているはずの備考"
     assert_accessible(page)
     summary.get_by_role("link").first.click()
@@ -176,15 +185,14 @@ def test_a_colleagues_save_is_never_overwritten_silently(page):
     )
     response = autosaved(page, lambda: page.locator(f"#id_m{measure.order}-level_1").check())
     assert response.status == 409
-    assert "他の人がこの項目を先に保存した" in page.locator("#autosave-status").inner_text()
+    expect(page.locator("#autosave-status")).to_contain_text("他の人がこの項目を先に保存した")
     page.get_by_role("button", name="この章を保存").first.click()
-    page.wait_for_load_state()
-    assert page.get_by_text("他の人が先に保存した項目があります").is_visible()
-    assert page.get_by_text("同僚の回答").is_visible()
-    assert page.locator(f"#id_m{measure.order}-level_1").is_checked()  # mine, still typed
+    expect(page.get_by_text("他の人が先に保存した項目があります")).to_be_visible()
+    expect(page.get_by_text("同僚の回答")).to_be_visible()
+    expect(page.locator(f"#id_m{measure.order}-level_1")).to_be_checked()  # mine, still typed
     assert_accessible(page)
     assert Answer.objects.get(assessment=assessment, measure=measure).level == 4
     page.get_by_role("button", name="自分の入力を残す（相手の内容を置き換える）").click()
-    page.wait_for_url("**/sections/II.2/")
+    expect(page.get_by_role("status").filter(has_text="を保存しました")).to_be_visible()
     stored = Answer.objects.get(assessment=assessment, measure=measure)
     assert (stored.level, stored.updated_by) == (1, staff)

@@ -5,8 +5,11 @@ staff's filling screens are built separately, so the test updates the Answer and
 workflow.assessment_transition(action="submit") as the staff user would through them.
 """
 
+import re
+
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from assessments.models import Answer, Assessment, AssessmentTransition, Body, Guideline, Measure
 from assessments.workflow import assessment_transition
@@ -44,31 +47,31 @@ def test_reviewer_returns_with_comments_then_approves_the_resubmission(page):
 
     log_in(page, "hokkaido-reviewer")
     page.get_by_role("link", name="審査待ち").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "審査待ち"
+    expect(page.get_by_role("heading", level=1)).to_have_text("審査待ち")
     assert_accessible(page)
 
     page.get_by_role("link", name="札幌市を審査").click()
-    assert page.locator("#assessment-status").inner_text() == "提出済み"
+    expect(page.locator("#assessment-status")).to_have_text("提出済み")
     assert_accessible(page)
 
     # A per-measure comment marked 要修正.
     page.locator(f"#comment-{security.pk}").fill("監査の記録を根拠資料として添付してください。")
     page.locator(f"#needs-fix-{security.pk}").check()
     page.get_by_role("button", name="II.3.(1) にコメント").click()
-    assert page.get_by_text("コメントを追加しました。").is_visible()
-    assert page.get_by_text("監査の記録を根拠資料として添付してください。").is_visible()
+    expect(page.get_by_text("コメントを追加しました。")).to_be_visible()
+    expect(page.get_by_text("監査の記録を根拠資料として添付してください。")).to_be_visible()
     assert_accessible(page)
 
     # Returning without a reason is refused, with the message next to the field.
     page.get_by_role("button", name="差し戻す").click()
-    assert page.get_by_text("差戻しの理由を入力してください。").first.is_visible()
+    expect(page.get_by_text("差戻しの理由を入力してください。").first).to_be_visible()
     assert_accessible(page)
     page.get_by_label("差戻しの理由").fill("II.3.(1) の根拠資料を添付のうえ再提出してください。")
     page.get_by_role("button", name="差し戻す").click()
-    assert page.locator("#assessment-status").inner_text() == "差戻し"
-    assert page.get_by_role(
-        "cell", name="II.3.(1) の根拠資料を添付のうえ再提出してください。"
-    ).is_visible()
+    expect(page.locator("#assessment-status")).to_have_text("差戻し")
+    expect(
+        page.get_by_role("cell", name="II.3.(1) の根拠資料を添付のうえ再提出してください。")
+    ).to_be_visible()
     assert_accessible(page)
     sapporo.refresh_from_db()
     assert sapporo.status == "returned"
@@ -80,12 +83,12 @@ def test_reviewer_returns_with_comments_then_approves_the_resubmission(page):
     assessment_transition(assessment=sapporo, user=staff, action="submit")
 
     page.reload()
-    assert page.locator("#assessment-status").inner_text() == "提出済み"
-    assert page.get_by_text("対応済み").is_visible()
-    assert page.get_by_text("https://example.jp/audit-2026.pdf").is_visible()
+    expect(page.locator("#assessment-status")).to_have_text("提出済み")
+    expect(page.get_by_text("対応済み")).to_be_visible()
+    expect(page.get_by_text("https://example.jp/audit-2026.pdf")).to_be_visible()
     page.get_by_role("button", name="承認する").click()
-    assert page.locator("#assessment-status").inner_text() == "承認済み"
-    assert page.get_by_role("button", name="承認する").count() == 0
+    expect(page.locator("#assessment-status")).to_have_text("承認済み")
+    expect(page.get_by_role("button", name="承認する")).to_have_count(0)
     assert_accessible(page)
     sapporo.refresh_from_db()
     assert sapporo.status == "approved"
@@ -98,19 +101,19 @@ def test_reviewer_returns_with_comments_then_approves_the_resubmission(page):
 
     # The dashboard and its views.
     page.get_by_role("link", name="ダッシュボード").click()
-    assert page.get_by_role("heading", level=1).inner_text().startswith("ダッシュボード")
-    assert page.get_by_role("row", name="札幌市").count() >= 1
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("^ダッシュボード"))
+    expect(page.get_by_role("row", name="札幌市")).not_to_have_count(0)
     assert_accessible(page)
     page.get_by_role("link", name="ヒートマップ").click()
-    assert page.locator("svg[role=img]").count() == 1
+    expect(page.locator("svg[role=img]")).to_have_count(1)
     assert_accessible(page)
     page.get_by_role("link", name="レベルの分布").click()
-    assert page.get_by_role("table").count() == 35
+    expect(page.get_by_role("table")).to_have_count(35)
     assert_accessible(page)
     page.get_by_role("link", name="一覧").click()
     page.get_by_role("link", name="札幌市と平均の比較").click()
-    assert page.get_by_role("heading", level=1).inner_text().startswith("平均との比較")
-    assert page.locator("svg[role=img]").count() == 2
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("^平均との比較"))
+    expect(page.locator("svg[role=img]")).to_have_count(2)
     assert_accessible(page)
 
 
@@ -124,15 +127,15 @@ def test_national_administrator_opens_a_round_and_compares_prefectures(page):
     page.get_by_label("提出期限").fill("2027-09-30")
     page.get_by_label("対象").select_option("prefectures")
     page.get_by_role("button", name="調査回を開始").click()
-    assert page.get_by_text("新規 47 件").is_visible()
-    assert page.get_by_role("row", name="北海道").is_visible()
+    expect(page.get_by_text("新規 47 件")).to_be_visible()
+    expect(page.get_by_role("row", name="北海道")).to_be_visible()
     assert_accessible(page)
     assert Assessment.objects.filter(fiscal_year=2027).count() == 47
 
     page.get_by_role("link", name="審査待ち").click()
-    assert page.get_by_role("link", name="北海道を審査").is_visible()
+    expect(page.get_by_role("link", name="北海道を審査")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("link", name="ダッシュボード").click()
     page.get_by_role("link", name="都道府県・区分・年度の比較").click()
-    assert page.locator("#averages-prefectures").is_visible()
+    expect(page.locator("#averages-prefectures")).to_be_visible()
     assert_accessible(page)
