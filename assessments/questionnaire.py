@@ -336,9 +336,11 @@ class MeasureChange:
     def as_session(self) -> dict:
         return {
             "measure": self.measure.pk,
+            "row": self.row,
             "answer": self.answer_id,
             "version": self.answer_version,
             "values": {f.key: f.new for f in self.fields},
+            "fields": [[f.key, f.old, f.new, f.conflict] for f in self.fields],
             "conflict": self.conflict,
         }
 
@@ -353,6 +355,38 @@ class UploadResult:
     @property
     def conflicts(self) -> list[MeasureChange]:
         return [c for c in self.changes if c.conflict]
+
+    def as_session(self) -> dict:
+        """The preview, kept between the upload and the apply (JSON: the session's format)."""
+        return {
+            "changes": [c.as_session() for c in self.changes],
+            "file_version": self.file_version,
+            "stale": self.stale,
+        }
+
+    @classmethod
+    def from_session(cls, data: dict) -> "UploadResult":
+        """The preview as it was shown at upload, to show it again (values are not re-read)."""
+        measures = Measure.objects.in_bulk([c["measure"] for c in data["changes"]])
+        labels = {k: label for k, label, _w in ANSWER_COLUMNS}
+        return cls(
+            changes=[
+                MeasureChange(
+                    measure=measures[c["measure"]],
+                    row=c["row"],
+                    answer_id=c["answer"],
+                    answer_version=c["version"],
+                    fields=[
+                        FieldChange(key=k, label=_(labels[k]), old=old, new=new, conflict=conflict)
+                        for k, old, new, conflict in c["fields"]
+                    ],
+                )
+                for c in data["changes"]
+            ],
+            errors=[],
+            file_version=data["file_version"],
+            stale=data["stale"],
+        )
 
 
 def _unneutralize(value: str) -> str:

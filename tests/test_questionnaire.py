@@ -399,7 +399,7 @@ def test_a_stale_file_needs_confirmation_per_conflicting_measure(
     before = snapshot(sapporo)
     token = response.context["token"]
     response = client.post(url("questionnaire_apply", sapporo), {"token": token})
-    assert response.status_code == 302
+    assert response.status_code == 400
     assert snapshot(sapporo) == before, "applied without confirming the conflict"
 
     response = client.post(
@@ -409,6 +409,50 @@ def test_a_stale_file_needs_confirmation_per_conflicting_measure(
     answers = {a.measure_id: a for a in Answer.objects.filter(assessment=sapporo)}
     assert answers[m[0].pk].level == 4
     assert answers[m[1].pk].level == 3 and answers[m[1].pk].note == "ウェブで追記"
+
+
+def test_a_missing_confirmation_shows_the_same_preview_again_with_ticked_boxes_kept(
+    client, sapporo_staff, sapporo, scored_2003
+):
+    client.force_login(sapporo_staff)
+    data = download(client, sapporo)
+    m = scored_2003
+    web_edit(sapporo, m[0], level=2)
+    web_edit(sapporo, m[2], level=1)
+    edited = edit(
+        data, {f"{LEVEL_COL}{FIRST}": 4, f"{LEVEL_COL}{FIRST + 1}": 3, f"{LEVEL_COL}{FIRST + 2}": 4}
+    )
+    first = upload(client, sapporo, edited)
+    token = first.context["token"]
+    before = snapshot(sapporo)
+
+    response = client.post(
+        url("questionnaire_apply", sapporo), {"token": token, "confirm": [str(m[0].pk)]}
+    )
+    assert response.status_code == 400
+    assert snapshot(sapporo) == before
+    html = response.content.decode()
+    assert "1件未確認" in html
+    shown = response.context["result"]
+    assert [(c.measure.ref, c.row, c.conflict) for c in shown.changes] == [
+        (c.measure.ref, c.row, c.conflict) for c in first.context["result"].changes
+    ]
+    assert [(f.old_display, f.new_display) for c in shown.changes for f in c.fields] == [
+        ("2 一部実施", "4 評価・改善"),
+        ("1 検討・計画中", "3 全庁的に運用"),
+        ("1 検討・計画中", "4 評価・改善"),
+    ]
+    assert shown.stale and response.context["token"] == token
+    assert f'id="confirm-{m[0].pk}" required checked' in html
+    assert f'id="confirm-{m[2].pk}" required>' in html
+
+    response = client.post(
+        url("questionnaire_apply", sapporo),
+        {"token": token, "confirm": [str(m[0].pk), str(m[2].pk)]},
+    )
+    assert response.status_code == 302
+    levels = dict(Answer.objects.filter(assessment=sapporo).values_list("measure_id", "level"))
+    assert (levels[m[0].pk], levels[m[1].pk], levels[m[2].pk]) == (4, 3, 4)
 
 
 def test_a_change_between_preview_and_apply_rolls_everything_back(

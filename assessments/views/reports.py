@@ -158,7 +158,7 @@ def questionnaire_upload(request, body_code: str, fiscal_year: int, guideline_co
                 token = secrets.token_urlsafe(16)
                 request.session[SESSION_KEY.format(pk=assessment.pk)] = {
                     "token": token,
-                    "changes": [c.as_session() for c in result.changes],
+                    **result.as_session(),
                 }
                 context.update(result=result, token=token)
         status = 400 if context["errors"] else 200
@@ -185,14 +185,18 @@ def questionnaire_apply(request, body_code: str, fiscal_year: int, guideline_cod
         c for c in pending["changes"] if c["conflict"] and str(c["measure"]) not in confirmed
     ]
     if unconfirmed:
-        messages.error(
-            request,
-            _(
-                "ダウンロード後にほかの人が変更した項目があります。上書きする項目をすべて確認してください（%(n)s件未確認）。"
-            )
-            % {"n": len(unconfirmed)},
-        )
-        return redirect(upload_url, **assessment.url_kwargs)
+        # The same preview again, with the boxes already ticked still ticked.
+        error = _(
+            "ダウンロード後にほかの人が変更した項目があります。上書きする項目をすべて確認してください（%(n)s件未確認）。"
+        ) % {"n": len(unconfirmed)}
+        context = {
+            "assessment": assessment,
+            "errors": [error],
+            "result": questionnaire.UploadResult.from_session(pending),
+            "token": pending["token"],
+            "confirmed": confirmed,
+        }
+        return render(request, "assessments/questionnaire_upload.html", context, status=400)
     try:
         records = questionnaire.questionnaire_apply(
             assessment=assessment, user=request.user, changes=pending["changes"]
