@@ -57,6 +57,7 @@ ANSWER_COLUMNS = (
     ("target_fiscal_year", "目標年度", 10),
     ("improvement_plan", "改善計画", 40),
 )
+ANSWER_LABELS = {key: label for key, label, _w in ANSWER_COLUMNS}  # translated where shown
 TEXT_FIELDS = ("not_applicable_reason", "note", "department", "improvement_plan")
 MAX_LENGTHS = {"department": 100}
 
@@ -339,7 +340,6 @@ class MeasureChange:
             "row": self.row,
             "answer": self.answer_id,
             "version": self.answer_version,
-            "values": {f.key: f.new for f in self.fields},
             "fields": [[f.key, f.old, f.new, f.conflict] for f in self.fields],
             "conflict": self.conflict,
         }
@@ -368,7 +368,6 @@ class UploadResult:
     def from_session(cls, data: dict) -> "UploadResult":
         """The preview as it was shown at upload, to show it again (values are not re-read)."""
         measures = Measure.objects.in_bulk([c["measure"] for c in data["changes"]])
-        labels = {k: label for k, label, _w in ANSWER_COLUMNS}
         return cls(
             changes=[
                 MeasureChange(
@@ -377,7 +376,9 @@ class UploadResult:
                     answer_id=c["answer"],
                     answer_version=c["version"],
                     fields=[
-                        FieldChange(key=k, label=_(labels[k]), old=old, new=new, conflict=conflict)
+                        FieldChange(
+                            key=k, label=_(ANSWER_LABELS[k]), old=old, new=new, conflict=conflict
+                        )
                         for k, old, new, conflict in c["fields"]
                     ],
                 )
@@ -544,7 +545,6 @@ def read_questionnaire(data: bytes, assessment: Assessment) -> UploadResult:
     current = {a.measure_id: a for a in Answer.objects.filter(assessment=assessment)}
     errors: list[str] = []
     changes: list[MeasureChange] = []
-    labels = dict((k, lbl) for k, lbl, _w in ANSWER_COLUMNS)
     for i, row_meta in enumerate(meta["rows"]):
         r = meta["first_row"] + i
         measure = measures.get(row_meta["measure"])
@@ -575,7 +575,7 @@ def read_questionnaire(data: bytes, assessment: Assessment) -> UploadResult:
             change.fields.append(
                 FieldChange(
                     key=key,
-                    label=_(labels[key]),
+                    label=_(ANSWER_LABELS[key]),
                     old=now[key],
                     new=new,
                     conflict=changed_since and now[key] != row_meta["orig"].get(key),
@@ -600,8 +600,9 @@ def read_questionnaire(data: bytes, assessment: Assessment) -> UploadResult:
 # --- Apply -------------------------------------------------------------------------------------
 
 
-def _answer_data(values: dict) -> dict:
-    """The questionnaire's values as Answer fields (its level choice may be 該当なし)."""
+def _answer_data(fields: list) -> dict:
+    """A previewed change's new values as Answer fields (its level choice may be 該当なし)."""
+    values = {key: new for key, _old, new, _conflict in fields}
     data = {k: v for k, v in values.items() if k != "level"}
     if "level" in values:
         data.update(answers.level_fields(values["level"]))
@@ -619,7 +620,7 @@ def questionnaire_apply(*, assessment: Assessment, user: User, changes: list[dic
         [c["measure"] for c in changes]
     )
     inputs = [
-        answers.AnswerInput(measures[c["measure"]], _answer_data(c["values"]), c["version"])
+        answers.AnswerInput(measures[c["measure"]], _answer_data(c["fields"]), c["version"])
         for c in changes
     ]
     try:
