@@ -69,15 +69,22 @@ def test_render_reports_in_two_processes(reference_data, hokkaido_assessments, t
     assert "青森県" in pdf_text((out / "022012_2026_egov-2003.pdf").read_bytes())
 
 
-def test_a_report_over_the_time_limit_fails_alone(hokkaido_assessments, tmp_path, monkeypatch):
-    """The renderer is replaced so the test does not depend on this machine's speed."""
+@pytest.fixture
+def slow_hakodate(monkeypatch):
+    """A stand-in renderer: instant, except 函館市's report, which takes 5 s (a pathological one).
+
+    Tests of the time limit use it so that they do not depend on this machine's speed.
+    """
 
     def render(assessment):
         if assessment.body.code == "012025":
-            time.sleep(5)  # a pathological report
+            time.sleep(5)
         return b"%PDF-1.7\n" + b"0" * 200 + b"\n%%EOF\n"
 
     monkeypatch.setattr(reports, "render_assessment_pdf", render)
+
+
+def test_a_report_over_the_time_limit_fails_alone(hokkaido_assessments, tmp_path, slow_hakodate):
     items = batch.select_assessments(fiscal_year=2026, guideline_code="egov-2003", prefecture="01")
     outcome = batch.render_many(items, tmp_path, jobs=1, seconds=1)
     assert [name for name, _error in outcome.failed] == ["012025_2026_egov-2003.pdf"]
@@ -223,22 +230,15 @@ def test_db_worker_applies_the_time_limit_to_each_report(
     hokkaido_assessments,
     hokkaido_reviewer,
     batch_dir,
-    monkeypatch,
+    slow_hakodate,
     settings,
     restored_signals,
 ):
     """The real worker command runs the job: a report over the limit fails, the rest are zipped.
 
     The limit is a SIGALRM, which only the main thread can receive; db_worker (without --reload)
-    runs its tasks there. The renderer is replaced so the test does not depend on machine speed.
+    runs its tasks there.
     """
-
-    def render(assessment):
-        if assessment.body.code == "012025":
-            time.sleep(5)
-        return b"%PDF-1.7\n" + b"0" * 200 + b"\n%%EOF\n"
-
-    monkeypatch.setattr(reports, "render_assessment_pdf", render)
     settings.REPORT_RENDER_TIME_LIMIT = 1
     prefecture = hokkaido_assessments[2].body
     job = batch.report_batch_start(
