@@ -61,6 +61,21 @@ def get_body_for_user(user: User, body_code: str) -> Body:
     return body
 
 
+def get_prefecture_for_reviewer(user: User, prefecture_code: str) -> Body:
+    """A prefecture whose reports the user may run: its reviewers and national administrators.
+
+    404 for another prefecture's reviewer (as for its assessments); 403 for body staff.
+    """
+    prefecture = get_object_or_404(Body, code=prefecture_code, kind=Body.Kind.PREFECTURE)
+    if user.is_national_admin:
+        return prefecture
+    if user.is_prefecture_reviewer:
+        if user.body_id != prefecture.pk:
+            raise Http404
+        return prefecture
+    raise PermissionDenied
+
+
 def _assessment_queryset():
     return Assessment.objects.select_related("body", "body__prefecture", "guideline")
 

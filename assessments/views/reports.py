@@ -6,7 +6,7 @@ import secrets
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -28,25 +28,18 @@ def _attachment(data: bytes, filename: str, content_type: str) -> HttpResponse:
     return response
 
 
-def _prefecture_for_reviewer(user, prefecture_code: str, fiscal_year: int | None = None) -> Body:
-    """A prefecture's reviewers and national admins; 404 for another prefecture's reviewer."""
-    if fiscal_year is not None and not fy.MIN_FISCAL_YEAR <= fiscal_year <= fy.MAX_FISCAL_YEAR:
+def _prefecture_for_reviewer(user, prefecture_code: str, fiscal_year: int) -> Body:
+    """The prefecture (see access.get_prefecture_for_reviewer), for a fiscal year in range."""
+    if not fy.MIN_FISCAL_YEAR <= fiscal_year <= fy.MAX_FISCAL_YEAR:
         raise Http404
-    prefecture = get_object_or_404(Body, code=prefecture_code, kind=Body.Kind.PREFECTURE)
-    if user.is_national_admin:
-        return prefecture
-    if user.is_prefecture_reviewer:
-        if user.body_id != prefecture.pk:
-            raise Http404
-        return prefecture
-    raise PermissionDenied
+    return access.get_prefecture_for_reviewer(user, prefecture_code)
 
 
 def _batch_for_reviewer(user, batch_id) -> ReportBatch:
     batch_obj = get_object_or_404(
         ReportBatch.objects.select_related("prefecture", "guideline"), public_id=batch_id
     )
-    _prefecture_for_reviewer(user, batch_obj.prefecture.code)
+    access.get_prefecture_for_reviewer(user, batch_obj.prefecture.code)
     return batch_obj
 
 
