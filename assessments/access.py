@@ -1,48 +1,59 @@
-"""Who may see and change what. Every view goes through these helpers.
+"""Who may see and change what. Every view and service asks these rules.
 
-- National administrators read everything and review prefectures.
-- Prefecture reviewers read their prefecture and its municipalities and review the municipalities.
+- National administrators read everything, review prefectures and run survey rounds.
+- Prefecture reviewers read their prefecture and its municipalities and review the
+  municipalities; they run their prefecture's reports and dashboards.
 - Body staff read and fill their own body's assessments; body viewers only read them.
 Another body's object is 404 (its existence is not revealed); a read-only user's write is 403.
+
+The read scope itself (which bodies a role sees) is stated once beside the querysets that filter
+by it (assessments.models.registry: `readable_bodies_q` and `may_read_body`), so that
+`Assessment.objects.visible_to(user)` and the object checks here cannot disagree.
 """
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from assessments.models import Assessment, Body, User
+from assessments.models.registry import may_read_body
+
+can_read_body = may_read_body
 
 
-def visible_bodies_q(user: User, *, prefix: str = "") -> Q:
-    """A filter on Body (or on a relation to it, through `prefix`) for what `user` may read."""
-    if not user.is_authenticated or not user.role:
-        return Q(pk__in=[])
-    if user.is_national_admin:
-        return Q()
-    if user.is_prefecture_reviewer:
-        return Q(**{f"{prefix}prefecture_id": user.body_id}) | Q(**{f"{prefix}pk": user.body_id})
-    return Q(**{f"{prefix}pk": user.body_id})
+def may_use_dashboards(user: User) -> bool:
+    """Reviewers (their prefecture) and national administrators (everything)."""
+    return user.is_authenticated and (user.is_national_admin or user.is_prefecture_reviewer)
 
 
-def can_read_body(user: User, body: Body) -> bool:
-    if not user.is_authenticated or not user.role:
-        return False
-    if user.is_national_admin:
-        return True
-    if user.is_prefecture_reviewer:
-        return body.pk == user.body_id or body.prefecture_id == user.body_id
-    return body.pk == user.body_id
+def require_dashboard_user(user: User) -> None:
+    if not may_use_dashboards(user):
+        raise PermissionDenied
+
+
+def require_national_admin(user: User) -> None:
+    if not (user.is_authenticated and user.is_national_admin):
+        raise PermissionDenied
+
+
+def require_body_staff(user: User) -> None:
+    if not (user.is_authenticated and user.is_body_staff):
+        raise PermissionDenied
+
+
+def can_fill_body(user: User, body: Body) -> bool:
+    """Staff of the body: they start, fill and submit its assessments."""
+    return user.is_authenticated and user.is_body_staff and body.pk == user.body_id
+
+
+def can_fill(user: User, assessment: Assessment) -> bool:
+    """Staff of the assessment's body (whatever its state)."""
+    return user.is_authenticated and user.is_body_staff and assessment.body_id == user.body_id
 
 
 def can_edit_answers(user: User, assessment: Assessment) -> bool:
-    """Staff of the body may fill its assessment while it is not submitted or approved."""
-    return (
-        user.is_authenticated
-        and user.is_body_staff
-        and assessment.body_id == user.body_id
-        and assessment.is_editable
-    )
+    """Staff of the body may change answers while the assessment is not submitted or approved."""
+    return can_fill(user, assessment) and assessment.is_editable
 
 
 def can_review(user: User, assessment: Assessment) -> bool:
@@ -52,6 +63,15 @@ def can_review(user: User, assessment: Assessment) -> bool:
     if assessment.body.is_prefecture:
         return user.is_national_admin
     return user.is_prefecture_reviewer and assessment.body.prefecture_id == user.body_id
+
+
+def review_scope(user: User) -> dict:
+    """The assessments `user` reviews, as a filter: prefectures, or their municipalities."""
+    if user.is_authenticated and user.is_national_admin:
+        return {"body__kind": Body.Kind.PREFECTURE}
+    if user.is_authenticated and user.is_prefecture_reviewer:
+        return {"body__prefecture_id": user.body_id}
+    raise PermissionDenied
 
 
 def get_body_for_user(user: User, body_code: str) -> Body:
@@ -66,7 +86,7 @@ def get_prefecture_for_reviewer(user: User, prefecture_code: str) -> Body:
 
     404 for another prefecture's reviewer (as for its assessments); 403 for body staff.
     """
-    prefecture = get_object_or_404(Body, code=prefecture_code, kind=Body.Kind.PREFECTURE)
+    prefecture = get_object_or_404(Body.objects.prefectures(), code=prefecture_code)
     if user.is_national_admin:
         return prefecture
     if user.is_prefecture_reviewer:
@@ -76,16 +96,12 @@ def get_prefecture_for_reviewer(user: User, prefecture_code: str) -> Body:
     raise PermissionDenied
 
 
-def _assessment_queryset():
-    return Assessment.objects.select_related("body", "body__prefecture", "guideline")
-
-
 def get_assessment_for_user(
     user: User, body_code: str, fiscal_year: int, guideline_code: str
 ) -> Assessment:
     """Read access: the assessment, or 404 when it does not exist or is another body's."""
     assessment = get_object_or_404(
-        _assessment_queryset(),
+        Assessment.objects.select_related("body", "body__prefecture", "guideline"),
         body__code=body_code,
         fiscal_year=fiscal_year,
         guideline__code=guideline_code,
@@ -101,5 +117,15 @@ def get_rw_assessment_for_user(
     """Write access to the answers: 404 as for reading, then 403 unless the user may edit."""
     assessment = get_assessment_for_user(user, body_code, fiscal_year, guideline_code)
     if not can_edit_answers(user, assessment):
+        raise PermissionDenied
+    return assessment
+
+
+def get_reviewable_assessment(
+    user: User, body_code: str, fiscal_year: int, guideline_code: str
+) -> Assessment:
+    """404 unless the user may read the assessment; 403 unless they may review it."""
+    assessment = get_assessment_for_user(user, body_code, fiscal_year, guideline_code)
+    if not can_review(user, assessment):
         raise PermissionDenied
     return assessment

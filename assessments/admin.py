@@ -20,18 +20,6 @@ class SafeImportExportAdmin(ImportExportModelAdmin):
         return kwargs
 
 
-class MeasureInline(admin.TabularInline):
-    model = models.Measure
-    fields = ("ref", "title_ja", "is_scored", "weight")
-    readonly_fields = ("ref",)
-    extra = 0
-    show_change_link = True
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(models.Guideline)
 class GuidelineAdmin(SafeImportExportAdmin):
     resource_classes = [resources.GuidelineResource]

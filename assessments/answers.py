@@ -10,7 +10,7 @@ Every change is recorded as an AnswerChange ({field: [old, new]}) and bumps Asse
 import uuid
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, models, transaction
 from django.db.models import Case, F, Q, Value, When
@@ -18,7 +18,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assessments import workflow
+from assessments import access, levels, workflow
 from assessments.evidence import extension, safe_filename
 from assessments.models import (
     Answer,
@@ -27,7 +27,6 @@ from assessments.models import (
     Body,
     CrosswalkLink,
     Guideline,
-    Level,
     Measure,
     SurveyRound,
     User,
@@ -51,8 +50,6 @@ FILE_FIELDS = ("evidence_file", "evidence_name")
 TRACKED_FIELDS = EDITABLE_FIELDS + FILE_FIELDS + ("carried_over_from",)
 
 PREFILL_CHOICES = ("none", "previous_year", "crosswalk")
-# How the web form and the questionnaire put 該当なし in the level's place.
-NOT_APPLICABLE = "na"
 # Validated by the caller; checking them in full_clean() would cost a query per answer.
 _RELATIONS = ["assessment", "measure", "updated_by"]
 
@@ -89,30 +86,6 @@ class _Retry(Exception):
     """A colleague saved between our read and our write: roll back and classify again."""
 
 
-def level_choice(answer: Answer) -> int | str | None:
-    """The answer's level as one choice: 0–4, NOT_APPLICABLE or None."""
-    return NOT_APPLICABLE if answer.not_applicable else answer.level
-
-
-def level_fields(choice) -> dict:
-    """{"not_applicable", "level"} for a level choice (0–4 as int or text, NOT_APPLICABLE, empty)."""
-    not_applicable = choice == NOT_APPLICABLE
-    return {
-        "not_applicable": not_applicable,
-        "level": None if not_applicable or choice in (None, "") else int(choice),
-    }
-
-
-def level_label(level: int) -> str:
-    return str(Level(level).label)
-
-
-def level_labels(*, with_not_applicable: bool = True) -> list[str]:
-    """The level names in order (0 未着手 … 4 評価・改善), then 該当なし if asked."""
-    labels = [str(label) for _value, label in Level.choices]
-    return labels + [_("該当なし")] if with_not_applicable else labels
-
-
 def _plain(value):
     if value is None or isinstance(value, (bool, int)):
         return value
@@ -127,10 +100,6 @@ def _new_values(answer: Answer | None, data: dict) -> dict:
     if values["not_applicable"]:
         values["level"] = None
     values["carried_over_from"] = ""  # a saved answer is a confirmed answer
-    if values["not_applicable"] and not values["not_applicable_reason"].strip():
-        raise ValidationError(
-            {"not_applicable_reason": _("「該当なし」を選んだときは、その理由を入力してください。")}
-        )
     return values
 
 
@@ -163,7 +132,7 @@ def answers_save(
     nothing is saved. The number of queries does not depend on how many answers are saved: one read of the current
     rows, one guarded UPDATE, one INSERT of new answers, one INSERT of changes, one version bump.
     """
-    if not (user.is_body_staff and user.body_id == assessment.body_id):
+    if not access.can_fill(user, assessment):
         raise PermissionDenied
     stored: list[str] = []
     try:
@@ -317,7 +286,7 @@ def assessment_start(
     """
     if prefill not in PREFILL_CHOICES:
         raise ValueError(prefill)
-    if not (user.is_body_staff and user.body_id == body.pk):
+    if not access.can_fill_body(user, body):
         raise PermissionDenied
     assessment, _created = Assessment.objects.get_or_create(
         body=body,
@@ -426,9 +395,9 @@ def describe_changes(changes: dict) -> list[tuple[str, str, str]]:
         if value in (None, ""):
             return "—"
         if name in ("level", "target_level"):
-            return level_label(value)
+            return levels.level_label(value)
         if name == "not_applicable":
-            return _("該当なし") if value else _("該当なしではない")
+            return str(levels.NOT_APPLICABLE_LABEL) if value else _("該当なしではない")
         return str(value)
 
     order = {name: i for i, name in enumerate(TRACKED_FIELDS)}

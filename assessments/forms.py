@@ -1,16 +1,26 @@
-"""Forms: one answer form per measure (a section page holds several), and starting an assessment."""
+"""Every form of the app, each with its crispy FormHelper (templates render `{% crispy form %}`).
+
+Filling: one answer form per measure (a section page holds several), starting an assessment.
+Review: a comment on a measure, return, approve. Dashboards: the filters. Rounds: opening one.
+"""
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Fieldset, Layout
 from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from assessments import fiscal_year as fy
-from assessments.answers import NOT_APPLICABLE, level_choice, level_fields
+from assessments import levels, rounds
 from assessments.evidence import ALLOWED_EXTENSIONS, ALLOWED_LABEL, validate_evidence_file
-from assessments.models import Answer, Guideline, Level, Measure
+from assessments.fiscal_year import MAX_FISCAL_YEAR, MIN_FISCAL_YEAR, current_fiscal_year
+from assessments.levels import Level
+from assessments.models import Answer, Assessment, Body, Guideline, Measure
+from assessments.selectors.dashboards import Filters
 
 
 def answer_prefix(measure: Measure) -> str:
@@ -24,7 +34,7 @@ def answer_initial(answer: Answer | None) -> dict:
     initial = {name: getattr(answer, name) for name in AnswerForm.TEXT_FIELDS}
     initial.update(
         version=answer.version,
-        level=level_choice(answer),
+        level=answer.choice,
         target_level=answer.target_level,
         target_fiscal_year=answer.target_fiscal_year,
     )
@@ -91,7 +101,7 @@ class AnswerForm(forms.Form):
         level.choices = [
             (str(value), f"{label}: {descriptions[value]}" if value in descriptions else label)
             for value, label in Level.choices
-        ] + [(NOT_APPLICABLE, _("該当なし（理由を記入。点数の計算から除きます）"))]
+        ] + [(levels.NOT_APPLICABLE, _("該当なし（理由を記入。点数の計算から除きます）"))]
         self.fields["evidence_file"].help_text = _(
             "%(allowed)s、%(size)s まで。新しいファイルを選ぶと置き換えます。"
             "ファイルは「この章を保存」を押したときに保存されます。"
@@ -116,14 +126,10 @@ class AnswerForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if (
-            cleaned.get("level") == NOT_APPLICABLE
-            and not cleaned.get("not_applicable_reason", "").strip()
-        ):
-            self.add_error(
-                "not_applicable_reason",
-                _("「該当なし」を選んだときは、その理由を入力してください。"),
-            )
+        try:
+            levels.validate_reason(cleaned.get("level"), cleaned.get("not_applicable_reason", ""))
+        except ValidationError as refused:
+            self.add_error(None, refused)
         return cleaned
 
     def answer_data(self) -> dict:
@@ -131,7 +137,7 @@ class AnswerForm(forms.Form):
         cleaned = self.cleaned_data
         data = {name: cleaned.get(name, "").strip() for name in self.TEXT_FIELDS}
         data.update(
-            **level_fields(cleaned.get("level")),
+            **levels.fields_of(cleaned.get("level")),
             target_level=cleaned.get("target_level"),
             target_fiscal_year=cleaned.get("target_fiscal_year"),
         )
@@ -151,9 +157,6 @@ class AnswerForm(forms.Form):
 
 
 def _max_size_label() -> str:
-    from django.conf import settings
-    from django.template.defaultfilters import filesizeformat
-
     return filesizeformat(settings.EVIDENCE_MAX_BYTES)
 
 
@@ -187,3 +190,185 @@ class StartAssessmentForm(forms.Form):
         self.helper = FormHelper(self)
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+
+
+# --- Review ------------------------------------------------------------------------------------
+
+
+class ReviewCommentForm(forms.Form):
+    """A reviewer's comment on one measure; the page holds one per measure (ids kept apart)."""
+
+    measure = forms.CharField(widget=forms.HiddenInput)  # the measure's ref, e.g. II.1.(2)②
+    body = forms.CharField(
+        label=gettext_lazy("コメント"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": gettext_lazy("コメントを入力してください。")},
+    )
+    needs_fix = forms.BooleanField(label=gettext_lazy("要修正"), required=False)
+
+    def __init__(self, *args, assessment: Assessment, measure: Measure | None = None, **kwargs):
+        if measure is not None:
+            kwargs.setdefault("auto_id", f"comment-{measure.pk}-%s")
+            kwargs.setdefault("initial", {"measure": measure.ref})
+        super().__init__(*args, **kwargs)
+        self.assessment = assessment
+        if measure is not None:
+            self.fields["body"].label = _("%(ref)s へのコメント") % {"ref": measure.ref}
+        self.helper = FormHelper(self)
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    def clean_measure(self) -> Measure:
+        try:
+            return Measure.objects.get(
+                guideline_id=self.assessment.guideline_id,
+                ref=self.cleaned_data["measure"],
+                is_scored=True,
+            )
+        except Measure.DoesNotExist:
+            raise ValidationError(_("項目が見つかりません。")) from None
+
+
+class ReturnForm(forms.Form):
+    comment = forms.CharField(
+        label=gettext_lazy("差戻しの理由"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": gettext_lazy("差戻しの理由を入力してください。")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "return-%s")
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper(self)
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+
+class ApproveForm(forms.Form):
+    comment = forms.CharField(
+        label=gettext_lazy("承認コメント（任意）"),
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "approve-%s")
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper(self)
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+
+# --- Dashboards --------------------------------------------------------------------------------
+
+DEFAULT_GUIDELINE = "egov-2003"
+SORT_CHOICES = [
+    ("code", gettext_lazy("団体コード順")),
+    ("name", gettext_lazy("団体名（かな）順")),
+    ("status", gettext_lazy("状態順")),
+    ("-score", gettext_lazy("総合点の高い順")),
+    ("score", gettext_lazy("総合点の低い順")),
+]
+
+
+class FilterForm(forms.Form):
+    """The dashboards' GET filters; an invalid field falls back to its default."""
+
+    guideline = forms.ModelChoiceField(
+        label=gettext_lazy("指針"),
+        queryset=Guideline.objects.order_by("-issued_on"),
+        to_field_name="code",
+        required=False,
+        empty_label=None,
+    )
+    fiscal_year = forms.TypedChoiceField(label=gettext_lazy("年度"), coerce=int, required=False)
+    prefecture = forms.ModelChoiceField(
+        label=gettext_lazy("都道府県"),
+        queryset=Body.objects.prefectures().order_by("code"),
+        to_field_name="code",
+        required=False,
+        empty_label=gettext_lazy("すべて"),
+    )
+    kind = forms.ChoiceField(
+        label=gettext_lazy("区分"),
+        choices=[("", gettext_lazy("すべて")), *Body.Kind.choices],
+        required=False,
+    )
+    status = forms.ChoiceField(
+        label=gettext_lazy("状態"),
+        choices=[("", gettext_lazy("すべて")), *Assessment.Status.choices],
+        required=False,
+    )
+    sort = forms.ChoiceField(label=gettext_lazy("並び順"), choices=SORT_CHOICES, required=False)
+    include_drafts = forms.BooleanField(
+        label=gettext_lazy("作成中・差戻しも順位と平均に含める（暫定）"), required=False
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        this_year = current_fiscal_year()
+        self.fields["fiscal_year"].choices = [
+            (year, _("%(year)s年度") % {"year": year}) for year in range(this_year + 1, 2002, -1)
+        ]
+        self.fields["fiscal_year"].initial = this_year
+        self.fields["guideline"].initial = DEFAULT_GUIDELINE
+        if not user.is_national_admin:
+            del self.fields["prefecture"]  # a reviewer's scope is their prefecture
+        self.helper = FormHelper(self)
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.form_show_errors = False  # invalid filters fall back to defaults (see page)
+
+    def filters(self) -> Filters:
+        """The filters to apply: the valid fields, defaults for the rest."""
+        data = {}
+        if self.is_bound:
+            self.is_valid()
+            data = {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
+        guideline = data.get("guideline") or Guideline.objects.get(code=DEFAULT_GUIDELINE)
+        return Filters(
+            guideline=guideline,
+            fiscal_year=data.get("fiscal_year") or current_fiscal_year(),
+            prefecture=data.get("prefecture"),
+            kind=data.get("kind") or "",
+            status=data.get("status") or "",
+            sort=data.get("sort") or "code",
+            include_drafts=bool(data.get("include_drafts")),
+        )
+
+
+# --- Survey rounds -----------------------------------------------------------------------------
+
+
+class OpenRoundForm(forms.Form):
+    guideline = forms.ModelChoiceField(
+        label=gettext_lazy("指針"),
+        queryset=Guideline.objects.order_by("-issued_on"),
+        to_field_name="code",
+        empty_label=None,
+    )
+    fiscal_year = forms.IntegerField(
+        label=gettext_lazy("年度（西暦）"), min_value=MIN_FISCAL_YEAR, max_value=MAX_FISCAL_YEAR
+    )
+    due_on = forms.DateField(
+        label=gettext_lazy("提出期限"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    scope = forms.ChoiceField(
+        label=gettext_lazy("対象"), choices=rounds.Scope.CHOICES, initial=rounds.Scope.ALL
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper(self)
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    def clean(self):
+        data = super().clean()
+        year, due = data.get("fiscal_year"), data.get("due_on")
+        if year and due and not (year <= due.year <= year + 1):
+            self.add_error("due_on", _("提出期限は対象年度の中の日付にしてください。"))
+        return data

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
 
 from assessments.models import Body, Guideline, LevelDescription, Measure
@@ -69,7 +70,7 @@ class BodyResource(SafeExportMixin, resources.ModelResource):
     prefecture = fields.Field(
         attribute="prefecture",
         column_name="prefecture_code",
-        widget=LookupWidget(Body, "code", _("都道府県の団体コード")),
+        widget=LookupWidget(Body, "code", gettext_lazy("都道府県の団体コード")),
     )
 
     class Meta:
@@ -121,7 +122,7 @@ class MeasureResource(SafeExportMixin, resources.ModelResource):
     guideline = fields.Field(
         attribute="guideline",
         column_name="guideline",
-        widget=LookupWidget(Guideline, "code", _("指針コード")),
+        widget=LookupWidget(Guideline, "code", gettext_lazy("指針コード")),
     )
 
     class Meta:
@@ -157,7 +158,7 @@ class LevelDescriptionResource(SafeExportMixin, resources.ModelResource):
     measure = fields.Field(
         attribute="measure",
         column_name="measure_ref",
-        widget=LookupWidget(Measure, "ref", _("項目の参照番号")),
+        widget=LookupWidget(Measure, "ref", gettext_lazy("項目の参照番号")),
     )
 
     class Meta:

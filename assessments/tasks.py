@@ -1,11 +1,15 @@
-"""Background jobs (Django's tasks framework; django-tasks-db runs them: `manage.py db_worker`)."""
+"""Background jobs (Django's tasks framework; django-tasks-db runs them: `manage.py db_worker`).
+
+A task is a thin entry point: it imports its service when it runs, so that the service can
+import the task at module level to enqueue it (no import cycle at load time).
+"""
 
 from django.tasks import task
-
-from assessments import batch
 
 
 @task()
 def render_report_batch(batch_id: int) -> None:
     """Render a ReportBatch's PDFs into its ZIP (arguments are JSON: the batch's id)."""
+    from assessments.reports import batch
+
     batch.run_report_batch(batch_id)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -85,13 +85,11 @@ class TransitionError(ValidationError):
 
 def missing_measures(assessment: Assessment) -> list[Measure]:
     """Scored measures without a level and not marked 該当なし with a reason, in guideline order."""
-    answered = Answer.objects.filter(assessment=assessment).filter(
-        Q(level__isnull=False) | (Q(not_applicable=True) & ~Q(not_applicable_reason=""))
-    )
+    answered = Answer.objects.filter(assessment=assessment).answered()
     return list(
-        Measure.objects.filter(guideline_id=assessment.guideline_id, is_scored=True)
+        Measure.objects.filter(guideline_id=assessment.guideline_id)
+        .scored()
         .exclude(pk__in=answered.values("measure_id"))
-        .order_by("order")
     )
 
 
@@ -99,7 +97,7 @@ def may_act(user: User, assessment: Assessment, action: Action) -> bool:
     """Whether `user` holds the role for `action` on `assessment` (state aside)."""
     if action.by_reviewer:
         return access.can_review(user, assessment)
-    return user.is_authenticated and user.is_body_staff and assessment.body_id == user.body_id
+    return access.can_fill(user, assessment)
 
 
 def available_actions(user: User, assessment: Assessment) -> list[Action]:

@@ -145,8 +145,8 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import setup_test_environment
 
-    from assessments import dashboards
     from assessments.models import Answer, Assessment, Body, Guideline, User
+    from assessments.selectors import dashboards
 
     setup_test_environment()  # the test client's host and the locmem mail backend
     seconds = build()

@@ -36,7 +36,6 @@ from django.test import Client  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from assessments import batch, reports  # noqa: E402
 from assessments.catalog import load_catalog  # noqa: E402
 from assessments.models import (  # noqa: E402
     Answer,
@@ -47,8 +46,10 @@ from assessments.models import (  # noqa: E402
     ReviewComment,
     User,
 )
-from assessments.pdf_fetcher import StaticOnlyFetcher  # noqa: E402
 from assessments.registry import load_bodies  # noqa: E402
+from assessments.reports import batch  # noqa: E402
+from assessments.reports import pdf as reports  # noqa: E402
+from assessments.reports.fetcher import StaticOnlyFetcher  # noqa: E402
 
 NOTE = (
     "庁内の推進委員会で検討し、関係各課と調整のうえ段階的に導入している。"

@@ -173,7 +173,7 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False  # we escape every text cell ourselves (exports.py)
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False  # every exported text cell is escaped by spreadsheets.neutralize
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

@@ -9,8 +9,9 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
 
-from assessments import batch, reports
 from assessments.models import Assessment, ReportBatch
+from assessments.reports import batch
+from assessments.reports import pdf as reports
 from tests.test_reports import fill, pdf_text, report_cache  # noqa: F401 (autouse fixture)
 
 

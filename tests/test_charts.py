@@ -2,7 +2,7 @@
 
 import xml.etree.ElementTree as ET
 
-from assessments import charts
+from assessments.reports import charts
 
 NS = "{http://www.w3.org/2000/svg}"
 

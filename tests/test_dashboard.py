@@ -16,6 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from assessments import scoring
 from assessments.models import Answer, Assessment, Body, Measure
 
 COUNTED = ("submitted", "approved")
@@ -71,8 +72,9 @@ def populate(guideline_2003, scored_2003):
     return make
 
 
-def half_up(value: float) -> float:
-    return float(Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+def half_up(value: float) -> Decimal:
+    """四捨五入 to one decimal, computed here independently of assessments.scoring."""
+    return Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def recompute(guideline):
@@ -104,7 +106,7 @@ def recompute(guideline):
 
 def mean(values):
     values = [v for v in values if v is not None]
-    return round(sum(values) / len(values), 1) if values else None
+    return sum(values) / len(values) if values else None
 
 
 def test_body_members_have_no_dashboard(client, sapporo_staff, sapporo_viewer):
@@ -127,14 +129,14 @@ def test_reviewer_sees_their_prefecture_with_scores_equal_to_a_recomputation(
     expected = recompute(guideline_2003)
     for row in rows:
         overall, by_section = expected[row.assessment.pk]
-        assert row.score == (None if overall is None else half_up(overall))
-        assert row.sections == [
+        assert row.score.rounded == (None if overall is None else half_up(overall))
+        assert [scoring.rounded(v) for v in row.sections] == [
             None if s.pk not in by_section else half_up(by_section[s.pk]) for s in sections
         ]
     html = response.content.decode()
     assert "青森市" not in html
     sapporo = next(r for r in rows if r.assessment.body.code == "011002")
-    assert f"{sapporo.score:.1f}" in html
+    assert sapporo.score.text in html
     statuses = Counter(r.assessment.status for r in rows)
     for status, count in statuses.items():
         label = Assessment.Status(status).label
@@ -162,7 +164,9 @@ def test_filters_sorting_and_pages_for_the_national_view(client, national_admin,
     page = response.context["page"]
     assert page.paginator.count == 120 and len(page.object_list) == 50
     scores = [r.score for r in response.context["rows"]]
-    assert scores == sorted(scores, key=lambda s: (s is None, -(s or 0)))
+    # Results by score, highest first (no score last); drafts after every result, unranked.
+    keys = [(s.provisional, s.value is None, -(s.value or 0)) for s in scores]
+    assert keys[0][0] is False and keys == sorted(keys)
     second = client.get(reverse("dashboard"), {"fiscal_year": 2026, "sort": "code", "page": 3})
     assert len(second.context["rows"]) == 20
     towns = client.get(
@@ -238,7 +242,7 @@ def test_distribution_counts_and_shares_equal_a_recount(
                 assert cell.count == expected[(d.measure.pk, kind, column)]
                 total = totals[(d.measure.pk, kind)]
                 assert cell.total == total
-                share = round(100 * cell.count / total, 1) if total else 0.0
+                share = half_up(100 * cell.count / total) if total else Decimal("0.0")
                 assert cell.percent == share
     first = response.context["measures"][0]
     cell = first.by_kind["city"][2]
@@ -263,10 +267,10 @@ def test_prefecture_and_kind_averages_and_change_equal_a_recomputation(
         now = mean(per_prefecture[(row.key.pk, 2026)])
         before = mean(per_prefecture[(row.key.pk, 2025)])
         assert (
-            row.current == pytest.approx(now, abs=0.051) if now is not None else row.current is None
+            row.current == pytest.approx(now, abs=1e-9) if now is not None else row.current is None
         )
         assert (
-            row.previous == pytest.approx(before, abs=0.051)
+            row.previous == pytest.approx(before, abs=1e-9)
             if before is not None
             else row.previous is None
         )
@@ -274,16 +278,16 @@ def test_prefecture_and_kind_averages_and_change_equal_a_recomputation(
             [v for v in per_prefecture[(row.key.pk, 2026)] if v is not None]
         )
         if now is not None and before is not None:
-            assert row.change == pytest.approx(row.current - row.previous, abs=1e-9)
+            assert row.change == half_up(row.current) - half_up(row.previous)
     hokkaido = rows[0]
     assert hokkaido.current is not None and hokkaido.previous is not None
     for row in response.context["kinds"]:
         now = mean(per_kind[(row.key, 2026)])
         assert (
-            row.current == pytest.approx(now, abs=0.051) if now is not None else row.current is None
+            row.current == pytest.approx(now, abs=1e-9) if now is not None else row.current is None
         )
     html = response.content.decode()
-    assert f"{hokkaido.current:.1f}" in html
+    assert str(half_up(hokkaido.current)) in html
 
 
 def test_comparison_equals_a_recomputation(client, hokkaido_reviewer, populate, guideline_2003):
@@ -298,26 +302,25 @@ def test_comparison_equals_a_recomputation(client, hokkaido_reviewer, populate, 
     series = dict(response.context["series"])
     sections = response.context["sections"]
     own = expected[sapporo.pk]
-    assert series["札幌市"][0] == (None if own[0] is None else half_up(own[0]))
+    assert scoring.rounded(series["札幌市"][0]) == (None if own[0] is None else half_up(own[0]))
     for scope, members in (
         ("北海道平均", pref),
         ("政令指定都市平均", kind),
         ("全国平均", list(counted)),
     ):
-        assert series[scope][0] == pytest.approx(
-            mean(expected[a.pk][0] for a in members), abs=0.051
-        )
+        assert series[scope][0] == pytest.approx(mean(expected[a.pk][0] for a in members), abs=1e-9)
         for i, section in enumerate(sections, start=1):
             values = [expected[a.pk][1].get(section.pk) for a in members]
-            assert series[scope][i] == pytest.approx(mean(values), abs=0.051)
+            assert series[scope][i] == pytest.approx(mean(values), abs=1e-9)
     html = response.content.decode()
     assert html.count("<svg") == 2 and "comparison-table" in html
 
 
 QUERY_VIEWS = {
     # session; user; the chosen guideline; count of rows; sections; status counts (one grouped
-    # query); the page of ids in order (sorted by score: one join grouped by id); the number
-    # of scored measures; the page's assessments with their scores (one join and GROUP BY);
+    # query); the page of ids in order (sorted by score: one join grouped by id); the page's
+    # assessments with their scores (one join and GROUP BY; the number of scored measures is a
+    # subquery of it);
     # section scores of the page (one grouped query); the filter form's guidelines (rendered twice: choices and
     # selection) and, for the national admin, prefectures; session save (savepoint, update,
     # release)
@@ -327,8 +330,9 @@ QUERY_VIEWS = {
     # session; user; guideline; measures; measure × kind × level counts (one grouped query);
     # the form (guidelines ×2, prefectures); session save (3)
     "dashboard_distribution": ("dashboard_distribution", {}),
-    # session; user; guideline; sections; the number of scored measures; all rows with scores
-    # (one join and GROUP BY); section scores of all rows (one grouped query over a subquery);
+    # session; user; guideline; sections; all rows with scores (one join and GROUP BY, the
+    # number of scored measures a subquery); section scores of all rows (one grouped query
+    # over a subquery);
     # session save (3)
     "dashboard_export_csv": ("dashboard_export", {"fmt": "csv"}),
     "dashboard_export_xlsx": ("dashboard_export", {"fmt": "xlsx"}),
@@ -338,16 +342,16 @@ QUERY_VIEWS = {
     "dashboard_prefectures": ("dashboard_prefectures", {}),
 }
 PINNED = {
-    ("dashboard", "national_admin"): 16,
-    ("dashboard", "hokkaido_reviewer"): 15,
-    ("dashboard_heatmap", "national_admin"): 15,
-    ("dashboard_heatmap", "hokkaido_reviewer"): 14,
+    ("dashboard", "national_admin"): 15,
+    ("dashboard", "hokkaido_reviewer"): 14,
+    ("dashboard_heatmap", "national_admin"): 14,
+    ("dashboard_heatmap", "hokkaido_reviewer"): 13,
     ("dashboard_distribution", "national_admin"): 11,
     ("dashboard_distribution", "hokkaido_reviewer"): 10,
-    ("dashboard_export_csv", "national_admin"): 10,
-    ("dashboard_export_csv", "hokkaido_reviewer"): 10,
-    ("dashboard_export_xlsx", "national_admin"): 10,
-    ("dashboard_export_xlsx", "hokkaido_reviewer"): 10,
+    ("dashboard_export_csv", "national_admin"): 9,
+    ("dashboard_export_csv", "hokkaido_reviewer"): 9,
+    ("dashboard_export_xlsx", "national_admin"): 9,
+    ("dashboard_export_xlsx", "hokkaido_reviewer"): 9,
     ("dashboard_prefectures", "national_admin"): 12,
 }
 
@@ -400,6 +404,6 @@ def test_heatmap_cells_and_table_show_the_section_scores(
     sapporo = Assessment.objects.get(body__code="011002", fiscal_year=2026)
     for section in response.context["sections"]:
         value = expected[sapporo.pk][1].get(section.pk)
-        shown = "—" if value is None else f"{half_up(value):.1f}"
+        shown = "—" if value is None else str(half_up(value))
         assert f"<title>札幌市 {section.ref}: {shown}</title>" in html  # the SVG cell
     assert html.count('role="img"') == 1 and 'id="dashboard-table"' in html

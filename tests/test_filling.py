@@ -627,7 +627,9 @@ def test_overview_shows_hand_computed_section_and_overall_scores(
         r"II\.3</span>[^<]*</th>\s*<td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>", html
     )
     assert row and row.groups() == ("3 / 3", "18 / 24", "75.0")
-    assert '<span class="score">75.0</span>' in html and "うち該当なし 1" in html
+    # A draft's score is provisional (暫定), shown with its progress.
+    assert '<span class="score">75.0（暫定・回答 3 / 35）</span>' in html
+    assert "うち該当なし 1" in html
     assert "「該当なし」と未回答の項目は計算から除きます" in html
 
 

@@ -9,13 +9,13 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from assessments import answers as answers_service
-from assessments import questionnaire
 from assessments.models import Answer, AnswerChange, Assessment
+from assessments.questionnaire import layout
 from tests.test_reports import fill
 
 LEVEL_COL = "E"  # columns: A ref, B title, C guidance, D level descriptions, E level …
 REASON_COL, NOTE_COL, DEPT_COL, TARGET_COL, YEAR_COL, PLAN_COL = "F", "G", "H", "I", "J", "K"
-FIRST = questionnaire.FIRST_ROW
+FIRST = layout.FIRST_ROW
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def download(client, assessment) -> bytes:
 
 def edit(data: bytes, cells: dict[str, object]) -> bytes:
     workbook = load_workbook(io.BytesIO(data))
-    sheet = workbook[questionnaire.SHEET]
+    sheet = workbook[layout.SHEET]
     for ref, value in cells.items():
         sheet[ref] = value
     out = io.BytesIO()
@@ -77,7 +77,7 @@ def test_download_has_one_protected_row_per_measure_with_dropdowns(
 ):
     client.force_login(sapporo_viewer)  # reading is enough to download
     workbook = load_workbook(io.BytesIO(download(client, sapporo)))
-    sheet = workbook[questionnaire.SHEET]
+    sheet = workbook[layout.SHEET]
     # Cover rows identify the body, year, guideline and version.
     assert sheet["B2"].value == "札幌市（011002）"
     assert sheet["B3"].value == "2026年度（令和8年度）"
@@ -103,7 +103,7 @@ def test_download_has_one_protected_row_per_measure_with_dropdowns(
     assert level.type == "list" and "該当なし" in level.formula1 and "0 未着手" in level.formula1
     assert validations[f"{YEAR_COL}{FIRST}:{YEAR_COL}{last}"].type == "whole"
     # The signed metadata sheet is very hidden.
-    meta = workbook[questionnaire.META_SHEET]
+    meta = workbook[layout.META_SHEET]
     assert meta.sheet_state == "veryHidden"
     payload = json.loads(meta["A2"].value)
     assert payload["body"] == "011002" and payload["assessment_version"] == 1
@@ -116,7 +116,7 @@ def test_download_writes_no_formula_from_user_text(client, sapporo_staff, sappor
     )
     client.force_login(sapporo_staff)
     data = download(client, sapporo)
-    sheet = load_workbook(io.BytesIO(data))[questionnaire.SHEET]
+    sheet = load_workbook(io.BytesIO(data))[layout.SHEET]
     formulas = [c.coordinate for row in sheet.iter_rows() for c in row if c.data_type == "f"]
     assert formulas == []
     assert sheet[f"{NOTE_COL}{FIRST}"].value == '\'=HYPERLINK("http://evil.example","x")'
@@ -271,7 +271,7 @@ def test_a_tampered_file_is_refused(client, sapporo_staff, sapporo):
     client.force_login(sapporo_staff)
     data = download(client, sapporo)
     workbook = load_workbook(io.BytesIO(data))
-    meta = workbook[questionnaire.META_SHEET]
+    meta = workbook[layout.META_SHEET]
     payload = json.loads(meta["A2"].value)
     payload["rows"][0]["version"] = 99  # pretend the file is newer than it is
     meta["A2"] = json.dumps(payload, ensure_ascii=False, sort_keys=True)

@@ -10,9 +10,11 @@ from django.db.models import F
 from django.urls import reverse
 from pypdf import PdfReader
 
-from assessments import reports
+from assessments import scoring
 from assessments.models import Answer, Assessment, ReviewComment
-from assessments.pdf_fetcher import StaticOnlyFetcher
+from assessments.reports import context as report_context
+from assessments.reports import pdf as reports
+from assessments.reports.fetcher import StaticOnlyFetcher
 
 LOCMEM_REPORTS = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
@@ -117,7 +119,7 @@ def test_pdf_shows_body_every_measure_and_the_scores(full_assessment, scored_200
     assert "計画書3.pdf" in text and "https://www.city.example.jp/plan/3" in text
     assert "根拠資料の版を確認してください。" in text
     assert "改善計画（ロードマップ）" in text and "改善計画2：段階的に導入する。" in text
-    assert squash(str(reports.scoring.FORMULA))[:40] in text
+    assert squash(str(scoring.FORMULA))[:40] in text
     assert "該当なし" in text and "合併の予定がないため" in text
 
 
@@ -352,11 +354,11 @@ def test_prefecture_summary_query_count_does_not_grow(
     first = make_assessment("011002", 2026, status=Assessment.Status.SUBMITTED)
     fill(first, scored_2003, with_text=False)
     with django_assert_num_queries(10):
-        reports.prefecture_summary_context(hokkaido, guideline_2003, 2026)
+        report_context.prefecture_summary_context(hokkaido, guideline_2003, 2026)
     for code in ("012025", "012033", "012041"):
         fill(make_assessment(code, 2026, status="submitted"), scored_2003, with_text=False)
     with django_assert_num_queries(10):
-        context = reports.prefecture_summary_context(hokkaido, guideline_2003, 2026)
+        context = report_context.prefecture_summary_context(hokkaido, guideline_2003, 2026)
     assert [r["rank"] for r in context["rows"] if r.get("rank")] == [1, 1, 1, 1]
 
 

@@ -5,8 +5,8 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from assessments import questionnaire
 from assessments.models import Answer, Assessment, Body, Guideline, Measure
+from assessments.questionnaire import build, layout
 from tests.support import assert_accessible, log_in, make_user
 
 pytestmark = pytest.mark.browser
@@ -29,9 +29,9 @@ def make_sapporo_assessment() -> Assessment:
 def test_staff_upload_a_filled_questionnaire_preview_and_apply(page, tmp_path):
     make_user("sapporo-staff", "body_staff", "011002")
     assessment = make_sapporo_assessment()
-    data = questionnaire.build_questionnaire(assessment)
+    data = build.build_questionnaire(assessment)
     workbook = load_workbook(io.BytesIO(data))
-    workbook[questionnaire.SHEET][f"E{questionnaire.FIRST_ROW}"] = "3 全庁的に運用"
+    workbook[layout.SHEET][f"E{layout.FIRST_ROW}"] = "3 全庁的に運用"
     path = tmp_path / "filled.xlsx"
     workbook.save(path)
 

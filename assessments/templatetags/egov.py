@@ -1,6 +1,7 @@
 from django import template
 
 from assessments import fiscal_year as fy
+from assessments import scoring
 
 register = template.Library()
 
@@ -18,14 +19,13 @@ def wareki(year: int) -> str:
 
 @register.filter
 def score(value) -> str:
-    """A 0–100 score with one decimal, or a dash when nothing counts yet (see the formula)."""
-    if value is None:
-        return "—"
-    return f"{float(value):.1f}"
+    """A 0–100 score rounded once (scoring.rounded), "—" when nothing counts yet; a draft's
+    Score reads "6.3（暫定・回答 12 / 35）"."""
+    if isinstance(value, scoring.Score):
+        return str(value)
+    return scoring.display(value)
 
 
 @register.filter
 def percent(part, whole) -> str:
-    if not whole:
-        return "0%"
-    return f"{100 * part / whole:.0f}%"
+    return f"{scoring.percent(part, whole)}%"

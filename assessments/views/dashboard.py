@@ -7,101 +7,27 @@ for the numbers and renders a table beside every chart.
 
 import io
 
-import tablib
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from assessments import access, charts, comparisons, dashboards
-from assessments.fiscal_year import current_fiscal_year
-from assessments.models import Assessment, Body, Guideline
-from assessments.scoring import FORMULA, score_from_sums, section_scores
-from assessments.spreadsheets import neutralize
+from assessments import access, levels
+from assessments.forms import FilterForm
+from assessments.models import Assessment, Body
+from assessments.reports import charts
+from assessments.scoring import FORMULA
+from assessments.selectors import comparisons, dashboards
 
 NATIONAL_PAGE_SIZE = 50
 PREFECTURE_PAGE_SIZE = 200  # a prefecture's bodies on one page (北海道: 180)
-DEFAULT_GUIDELINE = "egov-2003"
-
-SORT_CHOICES = [
-    ("code", gettext_lazy("団体コード順")),
-    ("name", gettext_lazy("団体名（かな）順")),
-    ("status", gettext_lazy("状態順")),
-    ("-score", gettext_lazy("総合点の高い順")),
-    ("score", gettext_lazy("総合点の低い順")),
-]
-
-
-def _require_dashboard_user(user):
-    if not (user.is_national_admin or user.is_prefecture_reviewer):
-        raise PermissionDenied
-
-
-class FilterForm(forms.Form):
-    guideline = forms.ModelChoiceField(
-        label=gettext_lazy("指針"),
-        queryset=Guideline.objects.order_by("-issued_on"),
-        to_field_name="code",
-        required=False,
-        empty_label=None,
-    )
-    fiscal_year = forms.TypedChoiceField(label=gettext_lazy("年度"), coerce=int, required=False)
-    prefecture = forms.ModelChoiceField(
-        label=gettext_lazy("都道府県"),
-        queryset=Body.objects.prefectures().order_by("code"),
-        to_field_name="code",
-        required=False,
-        empty_label=gettext_lazy("すべて"),
-    )
-    kind = forms.ChoiceField(
-        label=gettext_lazy("区分"),
-        choices=[("", gettext_lazy("すべて")), *Body.Kind.choices],
-        required=False,
-    )
-    status = forms.ChoiceField(
-        label=gettext_lazy("状態"),
-        choices=[("", gettext_lazy("すべて")), *Assessment.Status.choices],
-        required=False,
-    )
-    sort = forms.ChoiceField(label=gettext_lazy("並び順"), choices=SORT_CHOICES, required=False)
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        this_year = current_fiscal_year()
-        self.fields["fiscal_year"].choices = [
-            (year, _("%(year)s年度") % {"year": year}) for year in range(this_year + 1, 2002, -1)
-        ]
-        self.fields["fiscal_year"].initial = this_year
-        self.fields["guideline"].initial = DEFAULT_GUIDELINE
-        if not user.is_national_admin:
-            del self.fields["prefecture"]  # a reviewer's scope is their prefecture
-        for field in self.fields.values():
-            field.widget.attrs["class"] = "form-select"
-
-    def filters(self) -> dashboards.Filters:
-        """The filters to apply: the valid fields, defaults for the rest."""
-        data = {}
-        if self.is_bound:
-            self.is_valid()
-            data = {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
-        guideline = data.get("guideline") or Guideline.objects.get(code=DEFAULT_GUIDELINE)
-        return dashboards.Filters(
-            guideline=guideline,
-            fiscal_year=data.get("fiscal_year") or current_fiscal_year(),
-            prefecture=data.get("prefecture"),
-            kind=data.get("kind") or "",
-            status=data.get("status") or "",
-            sort=data.get("sort") or "code",
-        )
 
 
 def _filters(request):
-    _require_dashboard_user(request.user)
+    access.require_dashboard_user(request.user)
     form = FilterForm(request.GET or None, user=request.user)
     filters = form.filters()
     query = request.GET.copy()
@@ -118,7 +44,7 @@ def _page(request, filters):
     # Counted without the score join (same number of rows, much cheaper).
     paginator.count = dashboards.filtered_assessments(request.user, filters).count()
     page = paginator.get_page(request.GET.get("page"))
-    return page, dashboards.rows_for_page(page.object_list, filters.guideline)
+    return page, dashboards.rows_for_page(page.object_list)
 
 
 @login_required
@@ -181,7 +107,7 @@ def dashboard_distribution(request):
     """Per measure, how many bodies of each kind are at each level: "N団体 (x%)"."""
     form, filters, query = _filters(request)
     kinds, measures = dashboards.level_distribution(request.user, filters)
-    columns = dashboards.level_columns()
+    columns = levels.columns()
     svg = charts.distribution_bars(
         [(d.measure.ref, d.overall) for d in measures],
         [str(label) for _c, label in columns],
@@ -210,9 +136,14 @@ def dashboard_prefectures(request):
         raise PermissionDenied
     form, filters, query = _filters(request)
     prefectures = dashboards.prefecture_averages(
-        filters.guideline, filters.fiscal_year, kind=filters.kind
+        filters.guideline,
+        filters.fiscal_year,
+        kind=filters.kind,
+        include_drafts=filters.include_drafts,
     )
-    kinds = dashboards.kind_averages(filters.guideline, filters.fiscal_year)
+    kinds = dashboards.kind_averages(
+        filters.guideline, filters.fiscal_year, include_drafts=filters.include_drafts
+    )
     chart = charts.grouped_bar_chart(
         [row.label for row in prefectures],
         [
@@ -245,52 +176,6 @@ EXPORT_TYPES = {
 }
 
 
-def export_dataset(user, filters) -> tablib.Dataset:
-    """The dashboard's rows (all pages) as a dataset; every text cell neutralised."""
-    sections = dashboards.scored_sections(filters.guideline)
-    assessments = dashboards.dashboard_rows(user, filters)
-    ids = dashboards.filtered_assessments(user, filters).values("pk")
-    rows = dashboards.rows_with_sections(assessments, sections, ids=ids)
-    headers = [
-        _("団体コード"),
-        _("団体名"),
-        _("都道府県"),
-        _("区分"),
-        _("年度"),
-        _("指針"),
-        _("状態"),
-        _("回答済み"),
-        _("対象項目数"),
-        _("該当なし"),
-        _("総合点"),
-        *[f"{s.ref} {s.title}" for s in sections],
-    ]
-    dataset = tablib.Dataset(headers=[neutralize(h) for h in headers], title="dashboard")
-    for row in rows:
-        a = row.assessment
-        prefecture = a.body.prefecture.name if a.body.prefecture_id else a.body.name
-        dataset.append(
-            [
-                neutralize(value)
-                for value in (
-                    a.body.code,
-                    a.body.name,
-                    prefecture,
-                    a.body.get_kind_display(),
-                    a.fiscal_year,
-                    a.guideline.code,
-                    a.get_status_display(),
-                    a.answered_count,
-                    a.to_answer_count,
-                    a.not_applicable_count,
-                    row.score,
-                    *row.sections,
-                )
-            ]
-        )
-    return dataset
-
-
 @login_required
 @require_GET
 def dashboard_export(request, fmt: str):
@@ -298,7 +183,7 @@ def dashboard_export(request, fmt: str):
     if fmt not in EXPORT_TYPES:
         raise Http404
     _form, filters, _query = _filters(request)
-    dataset = export_dataset(request.user, filters)
+    dataset = dashboards.export_dataset(request.user, filters)
     if fmt == "csv":
         content = ("\ufeff" + dataset.export("csv")).encode("utf-8")
     else:
@@ -317,37 +202,23 @@ def comparison(request, body_code: str, fiscal_year: int, guideline_code: str):
     assessment = access.get_assessment_for_user(
         request.user, body_code, fiscal_year, guideline_code
     )
-    sections = dashboards.scored_sections(assessment.guideline)
-    scored = Assessment.objects.filter(pk=assessment.pk).with_scores().get()
-    own = section_scores([assessment.pk])
-    averages = comparisons.comparison_for(assessment)
-    own_series = (
-        assessment.body.name,
-        [score_from_sums(scored.score_earned, scored.score_possible)]
-        + [own.get((assessment.pk, s.pk), {}).get("score") for s in sections],
-    )
-    series = [own_series] + [
-        (a.label, [a.overall] + [a.sections.get(s.pk) for s in sections]) for a in averages
-    ]
-    categories = [_("総合")] + [f"{s.ref} {s.title}" for s in sections]
+    data = comparisons.comparison(assessment)
+    categories, series = data.categories, data.series
     return render(
         request,
         "assessments/dashboard_comparison.html",
         {
-            "assessment": assessment,
-            "sections": sections,
+            "assessment": data.assessment,
+            "sections": data.sections,
             "series": series,
             "categories": categories,
-            "table": [
-                (category, [values[i] for _name, values in series])
-                for i, category in enumerate(categories)
-            ],
-            "averages": averages,
+            "table": data.table,
+            "averages": data.averages,
             "bar_chart": charts.grouped_bar_chart(
                 categories, series, title=_("平均との比較（総合・章別）")
             ),
             "radar_chart": charts.radar_chart(
-                [s.ref for s in sections],
+                [s.ref for s in data.sections],
                 [(name, values[1:]) for name, values in series],
                 title=_("章別の点数（レーダーチャート）"),
             ),

@@ -2,8 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,44 +19,9 @@ from assessments.models import (
     Assessment,
     AssessmentTransition,
     Measure,
-    ReviewComment,
 )
-from assessments.scoring import FORMULA, section_scores
-
-
-def _sections(assessment: Assessment) -> list[dict]:
-    """The guideline's sections that hold scored measures, with progress and score.
-
-    Two queries: the sections with their number of scored measures, and the section scores.
-    """
-    sections = (
-        Measure.objects.filter(
-            guideline=assessment.guideline_id, depth=assessment.guideline.section_depth
-        )
-        .annotate(to_answer=Count("section_measures", filter=Q(section_measures__is_scored=True)))
-        .order_by("order")
-    )
-    scores = section_scores([assessment.pk])
-    rows = []
-    for section in sections:
-        if not section.to_answer:
-            continue
-        score = scores.get((assessment.pk, section.pk), {})
-        rows.append(
-            {
-                "section": section,
-                "to_answer": section.to_answer,
-                "answered": score.get("answered", 0),
-                "score": score.get("score"),
-                "earned": score.get("earned", 0),
-                "possible": score.get("possible", 0),
-            }
-        )
-    return rows
-
-
-def _scored(assessment: Assessment) -> Assessment:
-    return Assessment.objects.filter(pk=assessment.pk).with_scores().get()
+from assessments.scoring import FORMULA
+from assessments.selectors import filling
 
 
 @login_required
@@ -68,18 +31,16 @@ def assessment_detail(request, body_code: str, fiscal_year: int, guideline_code:
     assessment = access.get_assessment_for_user(
         request.user, body_code, fiscal_year, guideline_code
     )
-    measures = Measure.objects.filter(guideline=assessment.guideline_id, is_scored=True).order_by(
-        "order"
-    )
+    measures = Measure.objects.filter(guideline=assessment.guideline_id).scored()
     by_measure = {a.measure_id: a for a in assessment.answers.all()}
-    sections = _sections(assessment)
-    refs = {row["section"].pk: row["section"].ref for row in sections}
+    sections = filling.section_rows(assessment)
+    refs = {row.section.pk: row.section.ref for row in sections}
     return render(
         request,
         "assessments/assessment_detail.html",
         {
             "assessment": assessment,
-            "scored": _scored(assessment),
+            "scored": filling.scored(assessment),
             "sections": sections,
             "rows": [(m, by_measure.get(m.pk), refs.get(m.section_id)) for m in measures],
             "transitions": AssessmentTransition.objects.filter(assessment=assessment)
@@ -116,9 +77,7 @@ def assessment_section(
     assessment = get(request.user, body_code, fiscal_year, guideline_code)
     section = _section_for(assessment, section_ref)
     measures = list(
-        Measure.objects.filter(section=section, is_scored=True)
-        .prefetch_related("level_descriptions")
-        .order_by("order")
+        Measure.objects.filter(section=section).scored().prefetch_related("level_descriptions")
     )
     current = {
         a.measure_id: a
@@ -185,20 +144,20 @@ def _saved(request, assessment, section):
         _("「%(section)s」を保存しました（%(time)s）。")
         % {"section": section.title, "time": f"{timezone.localtime():%H:%M}"},
     )
-    following = _next_section(assessment, section) if "save_next" in request.POST else None
+    following = filling.next_section(assessment, section) if "save_next" in request.POST else None
     return redirect(_section_url(assessment, following or section))
 
 
 def _render_section(request, assessment, section, measures, current, forms, conflicts, status):
-    comments = _comments_by_measure(assessment, section)
+    comments = filling.comments_by_measure(assessment, measure__section=section)
     return render(
         request,
         "assessments/assessment_section.html",
         {
             "assessment": assessment,
             "section": section,
-            "sections": _sections(assessment),
-            "scored": _scored(assessment),
+            "sections": filling.section_rows(assessment),
+            "scored": filling.scored(assessment),
             "items": [
                 {
                     "measure": m,
@@ -214,7 +173,7 @@ def _render_section(request, assessment, section, measures, current, forms, conf
             "error_links": [
                 link for f in (forms or {}).values() if f.is_bound for link in f.error_links()
             ],
-            "next_section": _next_section(assessment, section),
+            "next_section": filling.next_section(assessment, section),
             "formula": FORMULA,
         },
         status=status,
@@ -244,28 +203,6 @@ def _rebind_after_conflict(request, measures, result):
 def _section_url(assessment, section) -> str:
     return reverse(
         "assessment_section", kwargs={**assessment.url_kwargs, "section_ref": section.ref}
-    )
-
-
-def _comments_by_measure(assessment, section) -> dict[int, list[ReviewComment]]:
-    comments: dict[int, list[ReviewComment]] = {}
-    for comment in ReviewComment.objects.filter(
-        assessment=assessment, measure__section=section
-    ).select_related("author"):
-        comments.setdefault(comment.measure_id, []).append(comment)
-    return comments
-
-
-def _next_section(assessment, section) -> Measure | None:
-    return (
-        Measure.objects.filter(
-            guideline=assessment.guideline_id,
-            depth=section.depth,
-            order__gt=section.order,
-            section_measures__is_scored=True,
-        )
-        .order_by("order")
-        .first()
     )
 
 
@@ -425,8 +362,7 @@ def assessment_submit(request, body_code: str, fiscal_year: int, guideline_code:
 def assessment_start(request):
     """Start (or reopen) this fiscal year's assessment of a guideline for the user's body."""
     user = request.user
-    if not user.is_body_staff:
-        raise PermissionDenied
+    access.require_body_staff(user)
     form = StartAssessmentForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("指針と回答の初期値を選んでください。"))

@@ -1,3 +1,5 @@
+"""Home: the user's body and its assessments by fiscal year, and starting this year's."""
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -14,7 +16,8 @@ def home(request):
     """The user's body (or prefecture) and its assessments, newest fiscal year first."""
     user = request.user
     assessments = (
-        Assessment.objects.filter(body_id=user.body_id)
+        Assessment.objects.visible_to(user)
+        .filter(body_id=user.body_id)
         .select_related("guideline", "body")
         .with_scores()
         .order_by("-fiscal_year", "guideline__issued_on")

@@ -12,9 +12,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from assessments import access, batch, questionnaire, reports
+from assessments import access
 from assessments import fiscal_year as fy
 from assessments.models import Body, Guideline, ReportBatch
+from assessments.questionnaire import build as xlsx_build
+from assessments.questionnaire import upload as xlsx_upload
+from assessments.reports import batch, pdf
 from assessments.spreadsheets import SpreadsheetError
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -52,8 +55,8 @@ def report_pdf(request, body_code: str, fiscal_year: int, guideline_code: str):
     assessment = access.get_assessment_for_user(
         request.user, body_code, fiscal_year, guideline_code
     )
-    data = reports.cached_assessment_pdf(assessment)
-    return _attachment(data, reports.report_filename(assessment), "application/pdf")
+    data = pdf.cached_assessment_pdf(assessment)
+    return _attachment(data, pdf.report_filename(assessment), "application/pdf")
 
 
 @login_required
@@ -61,7 +64,7 @@ def report_pdf(request, body_code: str, fiscal_year: int, guideline_code: str):
 def prefecture_summary_pdf(request, prefecture_code: str, fiscal_year: int, guideline_code: str):
     prefecture = _prefecture_for_reviewer(request.user, prefecture_code, fiscal_year)
     guideline = get_object_or_404(Guideline, code=guideline_code)
-    data = reports.cached_prefecture_summary_pdf(prefecture, guideline, fiscal_year)
+    data = pdf.cached_prefecture_summary_pdf(prefecture, guideline, fiscal_year)
     name = f"{prefecture.code}_{fiscal_year}_{guideline.code}_summary.pdf"
     return _attachment(data, name, "application/pdf")
 
@@ -123,8 +126,8 @@ def questionnaire_xlsx(request, body_code: str, fiscal_year: int, guideline_code
     assessment = access.get_assessment_for_user(
         request.user, body_code, fiscal_year, guideline_code
     )
-    data = questionnaire.build_questionnaire(assessment)
-    return _attachment(data, reports.report_filename(assessment, "xlsx"), XLSX_TYPE)
+    data = xlsx_build.build_questionnaire(assessment)
+    return _attachment(data, pdf.report_filename(assessment, "xlsx"), XLSX_TYPE)
 
 
 @login_required
@@ -142,7 +145,7 @@ def questionnaire_upload(request, body_code: str, fiscal_year: int, guideline_co
                 raise SpreadsheetError(_("ファイルを選んでください。"))
             if upload.size > settings.QUESTIONNAIRE_MAX_BYTES:
                 raise SpreadsheetError(_("ファイルが大きすぎます。"))
-            result = questionnaire.read_questionnaire(upload.read(), assessment)
+            result = xlsx_upload.read_questionnaire(upload.read(), assessment)
         except SpreadsheetError as exc:
             context["errors"] = [str(exc)]
         else:
@@ -185,16 +188,16 @@ def questionnaire_apply(request, body_code: str, fiscal_year: int, guideline_cod
         context = {
             "assessment": assessment,
             "errors": [error],
-            "result": questionnaire.UploadResult.from_session(pending),
+            "result": xlsx_upload.UploadResult.from_session(pending),
             "token": pending["token"],
             "confirmed": confirmed,
         }
         return render(request, "assessments/questionnaire_upload.html", context, status=400)
     try:
-        records = questionnaire.questionnaire_apply(
+        records = xlsx_upload.questionnaire_apply(
             assessment=assessment, user=request.user, changes=pending["changes"]
         )
-    except (questionnaire.ConflictError, ValidationError) as exc:
+    except (xlsx_upload.ConflictError, ValidationError) as exc:
         text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         messages.error(
             request, _("取り込めませんでした（何も変更していません）: %(e)s") % {"e": text}

@@ -4,143 +4,48 @@ Reading the review page follows the assessment's read access (another body's is 
 (comment, return, approve) needs access.can_review, else 403.
 """
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from assessments import access, workflow
-from assessments.models import Assessment, Body, LevelDescription, Measure, ReviewComment
-from assessments.scoring import FORMULA, score_from_sums
+from assessments.forms import ApproveForm, ReturnForm, ReviewCommentForm
+from assessments.models import Assessment
+from assessments.scoring import FORMULA
+from assessments.selectors import filling
+from assessments.selectors import review as selected
 
 QUEUE_PAGE_SIZE = 50
-
-
-class ReviewCommentForm(forms.Form):
-    measure = forms.CharField(widget=forms.HiddenInput)  # the measure's ref, e.g. II.1.(2)②
-    body = forms.CharField(
-        label=gettext_lazy("コメント"),
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": gettext_lazy("コメントを入力してください。")},
-    )
-    needs_fix = forms.BooleanField(label=gettext_lazy("要修正"), required=False)
-
-    def __init__(self, *args, assessment: Assessment, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.assessment = assessment
-
-    def clean_measure(self) -> Measure:
-        try:
-            return Measure.objects.get(
-                guideline_id=self.assessment.guideline_id,
-                ref=self.cleaned_data["measure"],
-                is_scored=True,
-            )
-        except Measure.DoesNotExist:
-            raise ValidationError(_("項目が見つかりません。")) from None
-
-
-class ReturnForm(forms.Form):
-    comment = forms.CharField(
-        label=gettext_lazy("差戻しの理由"),
-        max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": gettext_lazy("差戻しの理由を入力してください。")},
-    )
-
-
-class ApproveForm(forms.Form):
-    comment = forms.CharField(
-        label=gettext_lazy("承認コメント（任意）"),
-        max_length=4000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-
-
-def reviewable_submissions(user):
-    """Submitted assessments `user` reviews: their prefecture's municipalities, or prefectures."""
-    if user.is_national_admin:
-        scope = {"body__kind": Body.Kind.PREFECTURE}
-    elif user.is_prefecture_reviewer:
-        scope = {"body__prefecture_id": user.body_id}
-    else:
-        raise PermissionDenied
-    return (
-        Assessment.objects.filter(status=Assessment.Status.SUBMITTED, **scope)
-        .select_related("body", "body__prefecture", "guideline")
-        .with_scores()
-        .order_by("-submitted_at", "body__code")
-    )
 
 
 @login_required
 @require_GET
 def review_queue(request):
     """Submissions waiting for the user's review, newest first."""
-    page = Paginator(reviewable_submissions(request.user), QUEUE_PAGE_SIZE).get_page(
+    page = Paginator(selected.review_queue(request.user), QUEUE_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    for assessment in page:
-        assessment.score = score_from_sums(assessment.score_earned, assessment.score_possible)
     return render(request, "assessments/review_queue.html", {"page": page})
 
 
 def _render_review(request, assessment, *, comment_form=None, return_form=None, status=200):
-    measures = (
-        Measure.objects.filter(guideline_id=assessment.guideline_id, is_scored=True)
-        .select_related("section")
-        .prefetch_related(Prefetch("level_descriptions", queryset=LevelDescription.objects.all()))
-        .order_by("order")
-    )
-    answers = {a.measure_id: a for a in assessment.answers.all()}
-    comments: dict[int, list[ReviewComment]] = {}
-    for comment in assessment.review_comments.select_related("author"):
-        comments.setdefault(comment.measure_id, []).append(comment)
-    scored = Assessment.objects.filter(pk=assessment.pk).with_scores().get()
+    rows = selected.review_rows(assessment)
     reviewer = access.can_review(request.user, assessment)
-    rows = []
-    for measure in measures:
-        answer = answers.get(measure.pk)
-        level_text = ""
-        if answer is not None and answer.level is not None:
-            level_text = next(
-                (
-                    d.description
-                    for d in measure.level_descriptions.all()
-                    if d.level == answer.level
-                ),
-                "",
-            )
-        form = None
-        if reviewer and assessment.status == Assessment.Status.SUBMITTED:
-            bound = comment_form is not None and comment_form.data.get("measure") == measure.ref
-            form = (
-                comment_form
-                if bound
-                else ReviewCommentForm(assessment=assessment, initial={"measure": measure.ref})
-            )
-        rows.append(
-            {
-                "measure": measure,
-                "answer": answer,
-                "level_text": level_text,
-                "comments": comments.get(measure.pk, []),
-                "form": form,
-            }
-        )
+    if reviewer and assessment.status == Assessment.Status.SUBMITTED:
+        for row in rows:
+            bound = comment_form is not None and comment_form.data.get("measure") == row.measure.ref
+            data = comment_form.data if bound else None
+            row.form = ReviewCommentForm(data, assessment=assessment, measure=row.measure)
+            if bound:
+                row.form.is_valid()  # shows the errors beside what was typed
     actions = {a.name for a in workflow.available_actions(request.user, assessment)}
     context = {
         "assessment": assessment,
-        "score": score_from_sums(scored.score_earned, scored.score_possible),
-        "scored": scored,
+        "scored": filling.scored(assessment),
         "rows": rows,
         "transitions": assessment.transitions.select_related("by"),
         "can_review": reviewer,
@@ -151,14 +56,6 @@ def _render_review(request, assessment, *, comment_form=None, return_form=None, 
         "formula": FORMULA,
     }
     return render(request, "assessments/review.html", context, status=status)
-
-
-def _get_reviewable(user, body_code, fiscal_year, guideline_code) -> Assessment:
-    """404 unless the user may read the assessment; 403 unless they may review it."""
-    assessment = access.get_assessment_for_user(user, body_code, fiscal_year, guideline_code)
-    if not access.can_review(user, assessment):
-        raise PermissionDenied
-    return assessment
 
 
 @login_required
@@ -174,7 +71,9 @@ def review(request, body_code: str, fiscal_year: int, guideline_code: str):
 @login_required
 @require_POST
 def review_comment(request, body_code: str, fiscal_year: int, guideline_code: str):
-    assessment = _get_reviewable(request.user, body_code, fiscal_year, guideline_code)
+    assessment = access.get_reviewable_assessment(
+        request.user, body_code, fiscal_year, guideline_code
+    )
     form = ReviewCommentForm(request.POST, assessment=assessment)
     if form.is_valid():
         try:
@@ -215,12 +114,16 @@ def _transition(request, assessment, action: str, form):
 @login_required
 @require_POST
 def review_return(request, body_code: str, fiscal_year: int, guideline_code: str):
-    assessment = _get_reviewable(request.user, body_code, fiscal_year, guideline_code)
+    assessment = access.get_reviewable_assessment(
+        request.user, body_code, fiscal_year, guideline_code
+    )
     return _transition(request, assessment, "return", ReturnForm(request.POST))
 
 
 @login_required
 @require_POST
 def review_approve(request, body_code: str, fiscal_year: int, guideline_code: str):
-    assessment = _get_reviewable(request.user, body_code, fiscal_year, guideline_code)
+    assessment = access.get_reviewable_assessment(
+        request.user, body_code, fiscal_year, guideline_code
+    )
     return _transition(request, assessment, "approve", ApproveForm(request.POST))

@@ -7,8 +7,8 @@ never reviewers), the 青森県 reviewer 404 (another prefecture), the national 
 import uuid
 import zipfile
 
-from assessments.batch import batch_zip_path
 from assessments.models import Body, Guideline, ReportBatch
+from assessments.reports.batch import batch_zip_path
 from tests.access import (
     LOGIN,
     ROLES,

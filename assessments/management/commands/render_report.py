@@ -4,9 +4,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
-from assessments.batch import write_atomically
 from assessments.models import Assessment
-from assessments.reports import render_assessment_pdf
+from assessments.reports.batch import write_atomically
+from assessments.reports.pdf import render_assessment_pdf
 
 
 class Command(BaseCommand):

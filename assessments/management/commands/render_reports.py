@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
-from assessments.batch import ProgressBar, render_many, select_assessments
+from assessments.reports.batch import ProgressBar, render_many, select_assessments
 
 
 class Command(BaseCommand):

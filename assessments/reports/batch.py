@@ -24,15 +24,16 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone, translation
 
 from assessments.models import Assessment, Body, Guideline, ReportBatch
-from assessments.reports import (
+from assessments.reports.pdf import (
     cached_assessment_pdf,
     render_prefecture_summary_pdf,
     report_filename,
 )
+from assessments.tasks import render_report_batch
 
 
 class RenderTimeout(Exception):
@@ -97,8 +98,18 @@ def select_assessments(
         fiscal_year=fiscal_year, guideline__code=guideline_code
     ).select_related("body", "guideline")
     if prefecture is not None:
-        queryset = queryset.filter(body__code__startswith=prefecture.zfill(2))
+        prefectures = Body.objects.prefectures().filter(code__startswith=prefecture.zfill(2))
+        queryset = queryset.of_prefecture(prefectures.get())
     return [(a.pk, report_filename(a)) for a in queryset.order_by("body__code")]
+
+
+def render_report(pk: int, seconds: int) -> tuple[Assessment, bytes]:
+    """One assessment's PDF within the time limit: the step both batch engines repeat."""
+    with time_limit(seconds):
+        assessment = Assessment.objects.select_related("body", "body__prefecture", "guideline").get(
+            pk=pk
+        )
+        return assessment, cached_assessment_pdf(assessment)
 
 
 # --- Command line: a pool of processes -----------------------------------------------------------
@@ -122,11 +133,9 @@ def render_to_file(pk: int, path: str, seconds: int, language: str) -> tuple[str
     """Render one assessment's PDF to `path` (in a worker); return (file name, error or "")."""
     target = Path(path)
     try:
-        with time_limit(seconds), translation.override(language):
-            assessment = Assessment.objects.select_related(
-                "body", "body__prefecture", "guideline"
-            ).get(pk=pk)
-            write_atomically(target, cached_assessment_pdf(assessment))
+        with translation.override(language):
+            _assessment, data = render_report(pk, seconds)
+        write_atomically(target, data)
         return target.name, ""
     except Exception as exc:  # one bad report must not stop the batch
         return target.name, f"{type(exc).__name__}: {exc}"
@@ -214,13 +223,7 @@ def report_batch_start(
     *, prefecture: Body, guideline: Guideline, fiscal_year: int, user
 ) -> ReportBatch:
     """Record a batch for `prefecture` and enqueue its job once the transaction commits."""
-    from assessments.tasks import render_report_batch
-
-    total = (
-        Assessment.objects.filter(guideline=guideline, fiscal_year=fiscal_year)
-        .filter(Q(body=prefecture) | Q(body__prefecture=prefecture))
-        .count()
-    )
+    total = Assessment.objects.of_round(guideline, fiscal_year).of_prefecture(prefecture).count()
     batch = ReportBatch(
         public_id=uuid.uuid4(),
         prefecture=prefecture,
@@ -241,9 +244,9 @@ def run_report_batch(batch_id: int) -> ReportBatch:
     if batch.is_finished:
         return batch
     assessments = list(
-        Assessment.objects.filter(guideline=batch.guideline, fiscal_year=batch.fiscal_year)
-        .filter(Q(body=batch.prefecture) | Q(body__prefecture=batch.prefecture))
-        .select_related("body", "body__prefecture", "guideline")
+        Assessment.objects.of_round(batch.guideline, batch.fiscal_year)
+        .of_prefecture(batch.prefecture)
+        .select_related("body")
         .order_by("body__code")
     )
     ReportBatch.objects.filter(pk=batch.pk).update(
@@ -265,9 +268,8 @@ def run_report_batch(batch_id: int) -> ReportBatch:
             )
             for assessment in assessments:
                 try:
-                    with time_limit(settings.REPORT_RENDER_TIME_LIMIT):
-                        data = cached_assessment_pdf(assessment)
-                    archive.writestr(report_filename(assessment), data)
+                    rendered, data = render_report(assessment.pk, settings.REPORT_RENDER_TIME_LIMIT)
+                    archive.writestr(report_filename(rendered), data)
                     ReportBatch.objects.filter(pk=batch.pk).update(done=F("done") + 1)
                 except Exception as exc:
                     errors.append(f"{assessment.body.code}: {type(exc).__name__}")

@@ -1,43 +1,27 @@
-"""PDF reports: one assessment (for the mayor's desk) and a prefecture's summary of its bodies.
+"""What the PDF reports show: one assessment (for the mayor's desk) and a prefecture's summary.
 
-Renderers are functions that return bytes; views only set headers. The HTML comes from
-templates/assessments/pdf/, rendered by WeasyPrint with a fetcher that loads nothing but the
-PDF stylesheet (assessments.pdf_fetcher). Text is set in IPAexGothic, embedded and subset.
-Every figure is computed by the database in a fixed number of queries, whatever the data size.
+Every figure is computed by the database in a fixed number of queries, whatever the data size,
+through the same querysets and scoring as the pages (assessments.scoring: one score, one
+rounding). Rendering and caching are in reports.pdf.
 """
 
 import datetime
-import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import caches
-from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
-from django.template.loader import render_to_string
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from assessments import charts, comparisons, scoring
-from assessments.answers import level_labels
-from assessments.models import (
-    Answer,
-    Assessment,
-    Body,
-    Guideline,
-    Level,
-    Measure,
-    ReviewComment,
-)
-from assessments.pdf_fetcher import STATIC_BASE, StaticOnlyFetcher
+from assessments import scoring
+from assessments.levels import Level, level_labels
+from assessments.models import Answer, Assessment, Body, Guideline, Measure, ReviewComment
+from assessments.models.assessments import SectionTotals
+from assessments.reports import charts
+from assessments.reports.fetcher import STATIC_BASE
+from assessments.selectors import comparisons
 
-logger = logging.getLogger(__name__)
-
-# Bump when a template, the stylesheet or this module changes what a PDF looks like, so cached
-# PDFs made by the old code are not served again.
-REPORT_VERSION = "2026-11-26.3"
-CACHE_ALIAS = "reports"
 HEATMAP_ROWS_PER_PAGE = 40
 
 
@@ -79,7 +63,7 @@ def approval_roles(body: Body) -> list[str]:
 @dataclass
 class SectionReport:
     section: Measure
-    score: float | None
+    score: scoring.Number | None
     answered: int
     items: list[dict] = field(default_factory=list)  # {"measure", "answer", "descriptions", …}
     distribution: list[int] = field(default_factory=list)  # count per level 0–4, then 該当なし
@@ -105,17 +89,17 @@ def assessment_report_context(assessment: Assessment) -> dict:
     comments: dict[int, list[ReviewComment]] = {}
     for comment in ReviewComment.objects.filter(assessment=scored).select_related("author"):
         comments.setdefault(comment.measure_id, []).append(comment)
-    section_scores = scoring.section_scores([scored.pk])
+    section_totals = Answer.objects.section_totals([scored.pk])
 
     sections: dict[int, SectionReport] = {}
     depth = scored.guideline.section_depth
     for measure in measures:
         if measure.depth == depth:
-            figures = section_scores.get((scored.pk, measure.pk), {})
+            figures = section_totals.get((scored.pk, measure.pk), SectionTotals())
             sections[measure.pk] = SectionReport(
                 section=measure,
-                score=figures.get("score"),
-                answered=figures.get("answered", 0),
+                score=figures.score,
+                answered=figures.answered,
                 distribution=[0] * (len(Level.choices) + 1),
             )
     by_id = {m.pk: m for m in measures}
@@ -175,14 +159,14 @@ def assessment_report_context(assessment: Assessment) -> dict:
             (s.section, [s.score] + [avg.sections.get(s.section.pk) for avg in averages])
             for s in scored_sections
         ],
-        "overall_rows": [(scored.body.name, scored.score_value)]
+        "overall_rows": [(scored.body.name, scored.score)]
         + [(avg.label, avg.overall) for avg in averages],
         "radar": charts.radar_chart(
             axes, series, title=_("章別の点数（団体・都道府県・全国）"), size=380
         ),
         "comparison_bars": charts.grouped_bar_chart(
             [_("総合")] + [f"{s.section.ref} {_short(s.section.title)}" for s in scored_sections],
-            [(scored.body.name, [scored.score_value] + [s.score for s in scored_sections])]
+            [(scored.body.name, [scored.score.value] + [s.score for s in scored_sections])]
             + [
                 (
                     avg.label,
@@ -216,87 +200,6 @@ def assessment_report_context(assessment: Assessment) -> dict:
     }
 
 
-def html_to_pdf(html: str) -> bytes:
-    """Render HTML to a tagged PDF/UA-1 document, fetching only the allow-listed stylesheet."""
-    from weasyprint import HTML
-
-    document = HTML(string=html, base_url=STATIC_BASE, url_fetcher=StaticOnlyFetcher())
-    return document.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)
-
-
-def render_assessment_html(assessment: Assessment) -> str:
-    return render_to_string(
-        "assessments/pdf/assessment.html", assessment_report_context(assessment)
-    )
-
-
-def render_assessment_pdf(assessment: Assessment) -> bytes:
-    """The assessment report as PDF bytes (A4, Japanese, embedded IPAexGothic)."""
-    return html_to_pdf(render_assessment_html(assessment))
-
-
-def report_filename(assessment: Assessment, extension: str = "pdf") -> str:
-    return (
-        f"{assessment.body.code}_{assessment.fiscal_year}_{assessment.guideline.code}.{extension}"
-    )
-
-
-# --- Caching -----------------------------------------------------------------------------------
-
-
-def report_cache_key(assessment: Assessment) -> str:
-    """Identify the state a PDF shows: it changes whenever the assessment or its answers do.
-
-    Assessment.version is bumped by every save and status change; the answers' latest update
-    and the review comments are read too (one query), so a writer that forgot to bump the
-    version still invalidates the PDF. created_at keeps keys apart when a database is rebuilt.
-    """
-    state = (
-        Assessment.objects.filter(pk=assessment.pk)
-        .annotate(
-            last_answer=Subquery(
-                Answer.objects.filter(assessment=OuterRef("pk"))
-                .order_by()
-                .values("assessment")
-                .annotate(m=Max("updated_at"))
-                .values("m")[:1]
-            ),
-            comment_count=Coalesce(
-                Subquery(
-                    ReviewComment.objects.filter(assessment=OuterRef("pk"))
-                    .order_by()
-                    .values("assessment")
-                    .annotate(
-                        n=Count("pk") + Count("resolved_at", filter=Q(resolved_at__isnull=False))
-                    )
-                    .values("n")[:1]
-                ),
-                0,
-            ),
-        )
-        .values_list("version", "created_at", "last_answer", "comment_count")
-        .get()
-    )
-    version, created, last_answer, comment_count = state
-    stamp = f"{created.timestamp():.6f}-{last_answer.timestamp() if last_answer else 0:.6f}"
-    language = (get_language() or settings.LANGUAGE_CODE)[:2]
-    return (
-        f"assessment-pdf:{REPORT_VERSION}:{assessment.pk}:{version}:{language}:"
-        f"{stamp}:{comment_count}"
-    )
-
-
-def cached_assessment_pdf(assessment: Assessment) -> bytes:
-    """The assessment PDF, rendered once per state and kept in the reports cache."""
-    cache = caches[CACHE_ALIAS]
-    key = report_cache_key(assessment)
-    data = cache.get(key)
-    if data is None:
-        data = render_assessment_pdf(assessment)
-        cache.set(key, data, timeout=None)
-    return data
-
-
 # --- A prefecture's summary --------------------------------------------------------------------
 
 
@@ -306,20 +209,16 @@ def prefecture_summary_context(prefecture: Body, guideline: Guideline, fiscal_ye
     Queries: municipalities; their assessments with scores; sections; section scores;
     scored measures; the level distribution per measure; 2 comparison scopes × 2. Constant.
     """
-    bodies = list(Body.objects.filter(prefecture=prefecture).order_by("code"))
+    bodies = list(Body.objects.of_prefecture(prefecture, itself=False).order_by("code"))
     assessments = {
         a.body_id: a
-        for a in Assessment.objects.filter(
-            body__prefecture=prefecture, guideline=guideline, fiscal_year=fiscal_year
-        ).with_scores()
+        for a in Assessment.objects.of_prefecture(prefecture, itself=False)
+        .of_round(guideline, fiscal_year)
+        .with_scores()
     }
-    sections = list(
-        Measure.objects.filter(guideline=guideline, depth=guideline.section_depth)
-        .filter(section_measures__is_scored=True)
-        .distinct()
-        .order_by("order")
-    )
-    per_section = scoring.section_scores([a.pk for a in assessments.values()])
+    sections = list(Measure.objects.filter(guideline=guideline).scored_sections())
+    per_section = Answer.objects.section_totals([a.pk for a in assessments.values()])
+    empty = SectionTotals()
     rows = []
     for b in bodies:
         a = assessments.get(b.pk)
@@ -328,21 +227,30 @@ def prefecture_summary_context(prefecture: Body, guideline: Guideline, fiscal_ye
                 "body": b,
                 "assessment": a,
                 "status": a.get_status_display() if a else _("未作成"),
-                "score": a.score_value if a else None,
+                "score": a.score if a else None,
                 "answered": a.answered_count if a else 0,
                 "to_answer": a.to_answer_count if a else 0,
                 "sections": [
-                    per_section.get((a.pk, s.pk), {}).get("score") if a else None for s in sections
+                    per_section.get((a.pk, s.pk), empty).score if a else None for s in sections
                 ],
             }
         )
-    ranked = sorted((r for r in rows if r["score"] is not None), key=lambda r: -r["score"])
+    # Only results are ranked, by their score as shown (ties share a rank); drafts are listed
+    # apart with their progress.
+    ranked = sorted(
+        (
+            r
+            for r in rows
+            if r["assessment"] and r["assessment"].is_result and r["score"].value is not None
+        ),
+        key=lambda r: -r["score"].rounded,
+    )
     previous, rank = None, 0
     for position, row in enumerate(ranked, start=1):
-        if row["score"] != previous:
-            rank, previous = position, row["score"]
+        if row["score"].rounded != previous:
+            rank, previous = position, row["score"].rounded
         row["rank"] = rank
-    measures = list(Measure.objects.filter(guideline=guideline, is_scored=True).order_by("order"))
+    measures = list(Measure.objects.filter(guideline=guideline).scored())
     counts = (
         Answer.objects.filter(
             assessment__in=[a.pk for a in assessments.values()], measure__is_scored=True
@@ -373,7 +281,7 @@ def prefecture_summary_context(prefecture: Body, guideline: Guideline, fiscal_ye
     common = {"guideline_id": guideline.pk, "fiscal_year": fiscal_year}
     averages = [
         comparisons.average_scores(
-            **common, label=prefecture.name + _("平均"), prefecture_id=prefecture.pk
+            **common, label=prefecture.name + _("平均"), prefecture=prefecture
         ),
         comparisons.average_scores(**common, label=_("全国平均")),
     ]
@@ -402,45 +310,3 @@ def prefecture_summary_context(prefecture: Body, guideline: Guideline, fiscal_ye
         "static_base": STATIC_BASE,
         "language": (get_language() or settings.LANGUAGE_CODE)[:2],
     }
-
-
-def summary_cache_key(prefecture: Body, guideline: Guideline, fiscal_year: int) -> str:
-    """The state a summary shows: every assessment of the year (the national average counts
-    them all), their versions and their answers' latest update, in two queries."""
-    scope = {"guideline": guideline, "fiscal_year": fiscal_year}
-    state = Assessment.objects.filter(**scope).aggregate(
-        n=Count("pk"), versions=Coalesce(Sum("version"), 0), updated=Max("updated_at")
-    )
-    state |= Answer.objects.filter(
-        assessment__guideline=guideline, assessment__fiscal_year=fiscal_year
-    ).aggregate(answered=Max("updated_at"))
-    stamps = "-".join(
-        f"{state[k].timestamp():.6f}" if state[k] else "0" for k in ("updated", "answered")
-    )
-    language = (get_language() or settings.LANGUAGE_CODE)[:2]
-    return (
-        f"summary-pdf:{REPORT_VERSION}:{prefecture.pk}:{guideline.pk}:{fiscal_year}:{language}:"
-        f"{state['n']}:{state['versions']}:{stamps}"
-    )
-
-
-def cached_prefecture_summary_pdf(
-    prefecture: Body, guideline: Guideline, fiscal_year: int
-) -> bytes:
-    cache = caches[CACHE_ALIAS]
-    key = summary_cache_key(prefecture, guideline, fiscal_year)
-    data = cache.get(key)
-    if data is None:
-        data = render_prefecture_summary_pdf(prefecture, guideline, fiscal_year)
-        cache.set(key, data, timeout=None)
-    return data
-
-
-def render_prefecture_summary_pdf(
-    prefecture: Body, guideline: Guideline, fiscal_year: int
-) -> bytes:
-    html = render_to_string(
-        "assessments/pdf/prefecture_summary.html",
-        prefecture_summary_context(prefecture, guideline, fiscal_year),
-    )
-    return html_to_pdf(html)

@@ -12,6 +12,9 @@ from collections.abc import Sequence
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from assessments import scoring
+from assessments.scoring import Number
+
 FONT = "IPAexGothic, 'IPAexゴシック', 'Noto Sans CJK JP', sans-serif"
 # Okabe–Ito palette: distinguishable with the common colour-vision deficiencies.
 SERIES_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00")
@@ -27,8 +30,13 @@ def _svg(width: float, height: float, title: str, desc: str, body: str) -> SafeS
     )
 
 
-def _fmt(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}"
+def _fmt(value: Number | None) -> str:
+    return scoring.display(value)
+
+
+def _floats(values: Sequence[Number | None]) -> list[float | None]:
+    """Scores as floats for the geometry (labels are made from the exact values by _fmt)."""
+    return [None if v is None else float(v) for v in values]
 
 
 def _legend(series_names: Sequence[str], x: float, y: float) -> str:
@@ -45,7 +53,7 @@ def _legend(series_names: Sequence[str], x: float, y: float) -> str:
 
 def radar_chart(
     axes: Sequence[str],
-    series: Sequence[tuple[str, Sequence[float | None]]],
+    series: Sequence[tuple[str, Sequence[Number | None]]],
     *,
     title: str,
     size: int = 360,
@@ -82,7 +90,7 @@ def radar_chart(
     for s, (name, values) in enumerate(series):
         colour = SERIES_COLOURS[s % len(SERIES_COLOURS)]
         pts = " ".join(
-            f"{x:.1f},{y:.1f}" for x, y in (point(i, v or 0) for i, v in enumerate(values))
+            f"{x:.1f},{y:.1f}" for x, y in (point(i, v or 0) for i, v in enumerate(_floats(values)))
         )
         parts.append(
             f'<polygon points="{pts}" fill="{colour}" fill-opacity="0.15" stroke="{colour}" '
@@ -98,7 +106,7 @@ def radar_chart(
 
 def grouped_bar_chart(
     categories: Sequence[str],
-    series: Sequence[tuple[str, Sequence[float | None]]],
+    series: Sequence[tuple[str, Sequence[Number | None]]],
     *,
     title: str,
     width: int = 640,
@@ -126,7 +134,7 @@ def grouped_bar_chart(
             value = values[c]
             colour = SERIES_COLOURS[s % len(SERIES_COLOURS)]
             y = y0 + s * bar_height
-            w = 0 if value is None else plot_width * value / max_value
+            w = 0 if value is None else plot_width * float(value) / max_value
             parts.append(
                 f'<rect x="{label_width}" y="{y:.1f}" width="{w:.1f}" height="{bar_height - 2}" '
                 f'fill="{colour}"><title>{escape(name)} {escape(category)}: {_fmt(value)}</title></rect>'
@@ -144,22 +152,22 @@ def grouped_bar_chart(
     return _svg(width, height, title, desc, "".join(parts))
 
 
-def heat_colour(score: float | None) -> str:
+def heat_colour(score: Number | None) -> str:
     """A sequential blue scale for 0–100; grey for no score. Text on it stays readable."""
     if score is None:
         return "#eeeeee"
-    t = max(0.0, min(1.0, score / 100))
+    t = max(0.0, min(1.0, float(score) / 100))
     low, high = (239, 243, 255), (8, 69, 148)
     r, g, b = (round(lo + (hi - lo) * t) for lo, hi in zip(low, high, strict=True))
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-def heat_text_colour(score: float | None) -> str:
+def heat_text_colour(score: Number | None) -> str:
     return "#ffffff" if score is not None and score >= 55 else "#000000"
 
 
 def heatmap(
-    rows: Sequence[tuple[str, Sequence[float | None]]],
+    rows: Sequence[tuple[str, Sequence[Number | None]]],
     columns: Sequence[str],
     *,
     title: str,
@@ -217,16 +225,16 @@ def distribution_bars(
             w = plot_width * count / total
             if w <= 0:
                 continue
-            share = 100 * count / total
+            share = scoring.percent(count, total)
             parts.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{bar_height}" '
                 f'fill="{LEVEL_COLOURS[level % len(LEVEL_COLOURS)]}"><title>{escape(label)} '
-                f"{escape(level_names[level])}: {count} ({share:.1f}%)</title></rect>"
+                f"{escape(level_names[level])}: {count} ({share}%)</title></rect>"
             )
-            if w > 26:
+            if w > 34:
                 parts.append(
                     f'<text x="{x + w / 2:.1f}" y="{y + bar_height - 4:.1f}" text-anchor="middle" '
-                    f'font-size="10">{share:.0f}%</text>'
+                    f'font-size="10">{share}%</text>'
                 )
             x += w
     legend_y = 10 + len(rows) * (bar_height + 6) + 14

@@ -1,0 +1,33 @@
+"""The domain's models, a module per topic; import them from here (``assessments.models``)."""
+
+from assessments.levels import MAX_LEVEL, Level
+from assessments.models.assessments import (
+    Answer,
+    AnswerChange,
+    Assessment,
+    AssessmentTransition,
+    ReviewComment,
+    SurveyRound,
+)
+from assessments.models.batches import ReportBatch
+from assessments.models.catalog import CrosswalkLink, Guideline, LevelDescription, Measure
+from assessments.models.registry import Body
+from assessments.models.users import User
+
+__all__ = [
+    "MAX_LEVEL",
+    "Answer",
+    "AnswerChange",
+    "Assessment",
+    "AssessmentTransition",
+    "Body",
+    "CrosswalkLink",
+    "Guideline",
+    "Level",
+    "LevelDescription",
+    "Measure",
+    "ReportBatch",
+    "ReviewComment",
+    "SurveyRound",
+    "User",
+]

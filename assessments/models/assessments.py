@@ -1,0 +1,441 @@
+"""Survey rounds, assessments, their answers, and what happens to them (history, review)."""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Self
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
+from django.db.models.expressions import Combinable
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from assessments import fiscal_year as fy
+from assessments import scoring
+from assessments.levels import MAX_LEVEL, Choice, Level, choice_of, validate_reason
+from assessments.models.catalog import Guideline, Measure
+from assessments.models.registry import Body, prefecture_q, readable_bodies_q
+
+if TYPE_CHECKING:
+    from assessments.models.users import User
+
+
+class SurveyRound(models.Model):
+    """A national survey round: one guideline, one fiscal year, every body in scope."""
+
+    guideline = models.ForeignKey(Guideline, models.PROTECT, verbose_name=_("指針"))
+    fiscal_year = models.PositiveSmallIntegerField(
+        _("年度"),
+        validators=[MinValueValidator(fy.MIN_FISCAL_YEAR), MaxValueValidator(fy.MAX_FISCAL_YEAR)],
+    )
+    due_on = models.DateField(_("提出期限"))
+    opened_at = models.DateTimeField(_("開始日時"), auto_now_add=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("開始した人"),
+    )
+
+    class Meta:
+        verbose_name = _("調査回")
+        verbose_name_plural = _("調査回")
+        ordering = ["-fiscal_year", "guideline"]
+        constraints = [
+            models.UniqueConstraint(fields=["guideline", "fiscal_year"], name="round_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{fy.label(self.fiscal_year)} {self.guideline.title_ja}"
+
+
+class AssessmentStatus(models.TextChoices):
+    NOT_STARTED = "not_started", _("未着手")
+    IN_PROGRESS = "in_progress", _("作成中")
+    SUBMITTED = "submitted", _("提出済み")
+    RETURNED = "returned", _("差戻し")
+    APPROVED = "approved", _("承認済み")
+
+
+EDITABLE_STATUSES = (
+    AssessmentStatus.NOT_STARTED,
+    AssessmentStatus.IN_PROGRESS,
+    AssessmentStatus.RETURNED,
+)
+# Assessments whose scores are results: ranked, averaged and published. Others are drafts.
+RESULT_STATUSES = (AssessmentStatus.SUBMITTED, AssessmentStatus.APPROVED)
+
+
+class AssessmentQuerySet(models.QuerySet):
+    def visible_to(self, user: "User") -> Self:
+        """Assessments `user` may read: own body, own prefecture's bodies, or all (national)."""
+        return self.filter(readable_bodies_q(user, prefix="body__"))
+
+    def of_prefecture(self, prefecture: Body, *, itself: bool = True) -> Self:
+        """The prefecture's municipalities' assessments, and its own unless `itself` is False."""
+        return self.filter(prefecture_q(prefecture, prefix="body__", itself=itself))
+
+    def of_round(self, guideline: Guideline | int, fiscal_year: int) -> Self:
+        return self.filter(guideline=guideline, fiscal_year=fiscal_year)
+
+    def results(self, *, include_drafts: bool = False) -> Self:
+        """Submitted and approved assessments (drafts too when a user asks for them)."""
+        if include_drafts:
+            return self.exclude(status=AssessmentStatus.NOT_STARTED)
+        return self.filter(status__in=RESULT_STATUSES)
+
+    def with_scores(self) -> Self:
+        """Annotate progress (answered_count, not_applicable_count, to_answer_count) and the
+        score's sums (score_earned, score_possible, score_value) as one join and GROUP BY."""
+        to_answer = (
+            Measure.objects.filter(guideline=OuterRef("guideline"), is_scored=True)
+            .order_by()
+            .values("guideline")
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        )
+        return self.annotate(
+            **scoring.totals("answers__"),
+            to_answer_count=Coalesce(Subquery(to_answer, output_field=IntegerField()), 0),
+        ).annotate(score_value=scoring.score_expression())
+
+    def ranked_by_score(self, *, descending: bool = True) -> Self:
+        """Results by score (annotated by with_scores), then drafts: a draft is never ranked."""
+        score = (
+            F("score_value").desc(nulls_last=True)
+            if descending
+            else F("score_value").asc(nulls_last=True)
+        )
+        draft = Case(When(status__in=RESULT_STATUSES, then=0), default=1)
+        return self.order_by(draft, score, "body__code")
+
+    def mean_scores(self, by: Mapping[str, str | Combinable] | None = None) -> dict:
+        """scoring.mean_scores over these assessments; `by` holds lookups on Answer
+        ({"section": "measure__section_id", "kind": "assessment__body__kind"})."""
+        return scoring.mean_scores(Answer.objects.filter(assessment__in=self.values("pk")), by)
+
+
+class Assessment(models.Model):
+    """One body's self-assessment against one guideline for one fiscal year."""
+
+    Status = AssessmentStatus
+    EDITABLE_STATUSES = EDITABLE_STATUSES
+    RESULT_STATUSES = RESULT_STATUSES
+
+    body = models.ForeignKey(
+        Body, models.PROTECT, related_name="assessments", verbose_name=_("団体")
+    )
+    guideline = models.ForeignKey(
+        Guideline, models.PROTECT, related_name="assessments", verbose_name=_("指針")
+    )
+    fiscal_year = models.PositiveSmallIntegerField(
+        _("年度"),
+        validators=[MinValueValidator(fy.MIN_FISCAL_YEAR), MaxValueValidator(fy.MAX_FISCAL_YEAR)],
+    )
+    status = models.CharField(
+        _("状態"), max_length=20, choices=Status.choices, default=Status.NOT_STARTED
+    )
+    survey_round = models.ForeignKey(
+        SurveyRound,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assessments",
+        verbose_name=_("調査回"),
+    )
+    version = models.PositiveIntegerField(
+        _("版"), default=1, help_text=_("変更のたびに1増える（同時編集の検出・キャッシュに使用）。")
+    )
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
+    submitted_at = models.DateTimeField(_("提出日時"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("承認日時"), null=True, blank=True)
+
+    objects = AssessmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("自己評価")
+        verbose_name_plural = _("自己評価")
+        ordering = ["-fiscal_year", "body__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["body", "guideline", "fiscal_year"], name="assessment_unique_per_year"
+            ),
+            models.CheckConstraint(
+                condition=Q(fiscal_year__gte=fy.MIN_FISCAL_YEAR)
+                & Q(fiscal_year__lte=fy.MAX_FISCAL_YEAR),
+                name="assessment_fiscal_year_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=AssessmentStatus.values),
+                name="assessment_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=AssessmentStatus.APPROVED) | Q(approved_at__isnull=False),
+                name="assessment_approved_has_date",
+            ),
+        ]
+        indexes = [models.Index(fields=["guideline", "fiscal_year", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.body.name} {fy.label(self.fiscal_year)} {self.guideline.code}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("assessment_detail", kwargs=self.url_kwargs)
+
+    @property
+    def url_kwargs(self) -> dict:
+        return {
+            "body_code": self.body.code,
+            "fiscal_year": self.fiscal_year,
+            "guideline_code": self.guideline.code,
+        }
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE_STATUSES
+
+    @property
+    def fiscal_year_label(self) -> str:
+        return fy.label(self.fiscal_year)
+
+    @property
+    def is_result(self) -> bool:
+        """Submitted or approved: its score is a result, not a draft's (暫定)."""
+        return self.status in RESULT_STATUSES
+
+    @property
+    def score(self) -> scoring.Score:
+        """The score as shown everywhere (needs the annotations of with_scores())."""
+        return scoring.Score(
+            value=scoring.score_of(self.score_earned, self.score_possible),
+            provisional=not self.is_result,
+            answered=self.answered_count,
+            to_answer=self.to_answer_count,
+        )
+
+
+@dataclass(frozen=True)
+class SectionTotals:
+    """One section's progress and score in one assessment."""
+
+    answered: int = 0
+    earned: int = 0
+    possible: int = 0
+
+    @property
+    def score(self) -> Decimal | None:
+        return scoring.score_of(self.earned, self.possible)
+
+
+class AnswerQuerySet(models.QuerySet):
+    def answered(self) -> Self:
+        """Answers with a level, or 該当なし with a reason (what submission requires)."""
+        return self.filter(
+            Q(level__isnull=False) | (Q(not_applicable=True) & ~Q(not_applicable_reason=""))
+        )
+
+    def section_totals(self, assessment_ids: Iterable[int] | QuerySet) -> dict:
+        """{(assessment id, section id): SectionTotals}, in one grouped query for any number."""
+        rows = (
+            self.filter(assessment_id__in=assessment_ids)
+            .values("assessment_id", "measure__section_id")
+            .annotate(**scoring.totals())
+            .order_by()
+        )
+        return {
+            (row["assessment_id"], row["measure__section_id"]): SectionTotals(
+                answered=row["answered_count"],
+                earned=row["score_earned"] or 0,
+                possible=row["score_possible"] or 0,
+            )
+            for row in rows
+        }
+
+
+class Answer(models.Model):
+    """A body's answer to one scored measure: a level, or 該当なし with a reason."""
+
+    assessment = models.ForeignKey(
+        Assessment, models.CASCADE, related_name="answers", verbose_name=_("自己評価")
+    )
+    measure = models.ForeignKey(
+        Measure, models.PROTECT, related_name="answers", verbose_name=_("項目")
+    )
+    level = models.PositiveSmallIntegerField(
+        _("レベル"), choices=Level.choices, null=True, blank=True
+    )
+    not_applicable = models.BooleanField(_("該当なし"), default=False)
+    not_applicable_reason = models.TextField(_("該当なしの理由"), blank=True)
+    note = models.TextField(_("備考"), blank=True)
+    evidence_url = models.URLField(_("根拠資料のURL"), max_length=500, blank=True)
+    evidence_file = models.FileField(
+        _("根拠資料のファイル"), upload_to="evidence/%Y/%m/", blank=True, max_length=300
+    )
+    evidence_name = models.CharField(_("根拠資料のファイル名"), max_length=255, blank=True)
+    department = models.CharField(_("担当部署"), max_length=100, blank=True)
+    target_level = models.PositiveSmallIntegerField(
+        _("目標レベル"), choices=Level.choices, null=True, blank=True
+    )
+    target_fiscal_year = models.PositiveSmallIntegerField(
+        _("目標年度"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(fy.MIN_FISCAL_YEAR), MaxValueValidator(fy.MAX_FISCAL_YEAR)],
+    )
+    improvement_plan = models.TextField(_("改善計画"), blank=True)
+    carried_over_from = models.CharField(
+        _("引継ぎ元"),
+        max_length=100,
+        blank=True,
+        help_text=_("前年度または旧指針から引き継いだ回答で、まだ確認されていないもの。"),
+    )
+    version = models.PositiveIntegerField(_("版"), default=1)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("更新した人"),
+    )
+
+    objects = AnswerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("回答")
+        verbose_name_plural = _("回答")
+        ordering = ["assessment", "measure__order"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "measure"], name="answer_unique"),
+            models.CheckConstraint(
+                condition=Q(level__isnull=True) | Q(level__lte=MAX_LEVEL),
+                name="answer_level_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(target_level__isnull=True) | Q(target_level__lte=MAX_LEVEL),
+                name="answer_target_level_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(not_applicable=True) | Q(level__isnull=True),
+                name="answer_na_has_no_level",
+            ),
+            models.CheckConstraint(
+                condition=~Q(not_applicable=True) | ~Q(not_applicable_reason=""),
+                name="answer_na_needs_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessment} {self.measure.ref}"
+
+    @property
+    def is_answered(self) -> bool:
+        return self.not_applicable or self.level is not None
+
+    @property
+    def choice(self) -> Choice:
+        """The level and 該当なし as one choice (assessments.levels)."""
+        return choice_of(self)
+
+    def clean(self) -> None:
+        validate_reason(self.choice, self.not_applicable_reason)
+
+
+class AnswerChange(models.Model):
+    """One save of an answer: who, when, and each changed field's old and new value."""
+
+    answer = models.ForeignKey(
+        Answer, models.CASCADE, related_name="changes", verbose_name=_("回答")
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("変更した人"),
+    )
+    changed_at = models.DateTimeField(_("変更日時"), auto_now_add=True)
+    changes = models.JSONField(_("変更内容"), help_text=_('{"項目名": ["旧", "新"]}'))
+    source = models.CharField(_("経路"), max_length=30, default="form")
+
+    class Meta:
+        verbose_name = _("回答の変更履歴")
+        verbose_name_plural = _("回答の変更履歴")
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.answer} {self.changed_at:%Y-%m-%d %H:%M}"
+
+
+class AssessmentTransition(models.Model):
+    """A change of an assessment's status (submitted, returned, approved …) and why."""
+
+    assessment = models.ForeignKey(
+        Assessment, models.CASCADE, related_name="transitions", verbose_name=_("自己評価")
+    )
+    from_status = models.CharField(_("変更前"), max_length=20, choices=Assessment.Status.choices)
+    to_status = models.CharField(_("変更後"), max_length=20, choices=Assessment.Status.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("操作した人"),
+    )
+    at = models.DateTimeField(_("日時"), default=timezone.now)
+    comment = models.TextField(_("コメント"), blank=True)
+
+    class Meta:
+        verbose_name = _("状態の変更")
+        verbose_name_plural = _("状態の変更")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.assessment}: {self.from_status} → {self.to_status}"
+
+
+class ReviewComment(models.Model):
+    """A reviewer's comment on one measure of a submitted assessment."""
+
+    assessment = models.ForeignKey(
+        Assessment, models.CASCADE, related_name="review_comments", verbose_name=_("自己評価")
+    )
+    measure = models.ForeignKey(Measure, models.PROTECT, related_name="+", verbose_name=_("項目"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("コメントした人"),
+    )
+    body = models.TextField(_("コメント"))
+    needs_fix = models.BooleanField(_("要修正"), default=False)
+    created_at = models.DateTimeField(_("日時"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("対応日時"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("審査コメント")
+        verbose_name_plural = _("審査コメント")
+        ordering = ["measure__order", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.assessment} {self.measure.ref}: {self.body[:30]}"

@@ -1,0 +1,190 @@
+"""The catalog: guidelines, their numbered measures, level descriptions and the crosswalk."""
+
+from typing import Self
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Count, Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from assessments.levels import MAX_LEVEL, Level
+
+
+def _localized(obj, field: str) -> str:
+    """Return the English value of `field` when the active language is English and one exists."""
+    if (get_language() or "ja").startswith("en"):
+        value = getattr(obj, f"{field}_en", "")
+        if value:
+            return value
+    return getattr(obj, f"{field}_ja")
+
+
+class Guideline(models.Model):
+    code = models.SlugField(_("コード"), max_length=40, unique=True)
+    title_ja = models.CharField(_("名称"), max_length=200)
+    title_en = models.CharField(_("名称（英語）"), max_length=200)
+    issuer_ja = models.CharField(_("発出者"), max_length=100)
+    issuer_en = models.CharField(_("発出者（英語）"), max_length=150)
+    issued_on = models.DateField(_("発出日"))
+    note_ja = models.CharField(_("備考"), max_length=200, blank=True)
+    note_en = models.CharField(_("備考（英語）"), max_length=200, blank=True)
+    section_depth = models.PositiveSmallIntegerField(
+        _("章として扱う階層"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(4)],
+        help_text=_("画面の章・章別スコアに使う階層（1 = 最上位）。"),
+    )
+
+    class Meta:
+        verbose_name = _("指針")
+        verbose_name_plural = _("指針")
+        ordering = ["issued_on"]
+
+    def __str__(self) -> str:
+        return f"{self.title_ja}（{self.issued_on.year}）"
+
+    @property
+    def title(self) -> str:
+        return _localized(self, "title")
+
+    @property
+    def issuer(self) -> str:
+        return _localized(self, "issuer")
+
+
+class MeasureQuerySet(models.QuerySet):
+    def scored(self) -> Self:
+        """The measures a body answers and that count in its score, in guideline order."""
+        return self.filter(is_scored=True).order_by("order")
+
+    def sections(self) -> Self:
+        """The headings at the guideline's section depth (章), in order."""
+        return self.filter(depth=models.F("guideline__section_depth")).order_by("order")
+
+    def scored_sections(self) -> Self:
+        """Sections holding at least one scored measure, each with `to_answer` (how many)."""
+        return (
+            self.sections()
+            .annotate(
+                to_answer=Count("section_measures", filter=Q(section_measures__is_scored=True))
+            )
+            .filter(to_answer__gt=0)
+        )
+
+
+class Measure(models.Model):
+    """A numbered heading of a guideline; its leaves (most of them) are scored measures."""
+
+    guideline = models.ForeignKey(
+        Guideline, models.CASCADE, related_name="measures", verbose_name=_("指針")
+    )
+    parent = models.ForeignKey(
+        "self",
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("上位項目"),
+    )
+    section = models.ForeignKey(
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="section_measures",
+        verbose_name=_("章"),
+        help_text=_("指針の section_depth の階層にある祖先（章）。"),
+    )
+    label = models.CharField(_("番号"), max_length=10, help_text=_("指針の表記のまま（例: ②）"))
+    ref = models.CharField(_("参照番号"), max_length=40, help_text=_("例: II.1.(2)②"))
+    depth = models.PositiveSmallIntegerField(_("階層"))
+    order = models.PositiveIntegerField(_("順序"))
+    title_ja = models.CharField(_("見出し"), max_length=200)
+    title_en = models.CharField(_("見出し（英語）"), max_length=300)
+    guidance_ja = models.TextField(_("解説"), blank=True)
+    guidance_en = models.TextField(_("解説（英語）"), blank=True)
+    is_scored = models.BooleanField(_("採点対象"), default=False)
+    weight = models.PositiveSmallIntegerField(
+        _("重み"), default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+
+    objects = MeasureQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("項目")
+        verbose_name_plural = _("項目")
+        ordering = ["guideline", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["guideline", "ref"], name="measure_unique_ref"),
+            models.UniqueConstraint(fields=["guideline", "order"], name="measure_unique_order"),
+            models.CheckConstraint(
+                condition=Q(weight__gte=1) & Q(weight__lte=10), name="measure_weight_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.title_ja}"
+
+    @property
+    def title(self) -> str:
+        return _localized(self, "title")
+
+    @property
+    def guidance(self) -> str:
+        return _localized(self, "guidance")
+
+
+class LevelDescription(models.Model):
+    """What one level of the maturity scale looks like for one measure."""
+
+    measure = models.ForeignKey(
+        Measure, models.CASCADE, related_name="level_descriptions", verbose_name=_("項目")
+    )
+    level = models.PositiveSmallIntegerField(_("レベル"), choices=Level.choices)
+    description_ja = models.TextField(_("説明"))
+    description_en = models.TextField(_("説明（英語）"))
+
+    class Meta:
+        verbose_name = _("レベルの説明")
+        verbose_name_plural = _("レベルの説明")
+        ordering = ["measure", "level"]
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "level"], name="level_description_unique"),
+            models.CheckConstraint(
+                condition=Q(level__lte=MAX_LEVEL), name="level_description_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure.ref} L{self.level}"
+
+    @property
+    def description(self) -> str:
+        return _localized(self, "description")
+
+
+class CrosswalkLink(models.Model):
+    """Two measures of different guidelines that ask for the same thing."""
+
+    source = models.ForeignKey(
+        Measure, models.CASCADE, related_name="crosswalk_out", verbose_name=_("移行元の項目")
+    )
+    target = models.ForeignKey(
+        Measure, models.CASCADE, related_name="crosswalk_in", verbose_name=_("移行先の項目")
+    )
+    note_ja = models.CharField(_("対応の説明"), max_length=300, blank=True)
+    note_en = models.CharField(_("対応の説明（英語）"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("指針間の対応")
+        verbose_name_plural = _("指針間の対応")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target"], name="crosswalk_unique_pair"),
+            models.CheckConstraint(
+                condition=~Q(source=models.F("target")), name="crosswalk_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} → {self.target}"
