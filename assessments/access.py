@@ -74,13 +74,6 @@ def review_scope(user: User) -> dict:
     raise PermissionDenied
 
 
-def get_body_for_user(user: User, body_code: str) -> Body:
-    body = get_object_or_404(Body.objects.select_related("prefecture"), code=body_code)
-    if not can_read_body(user, body):
-        raise Http404
-    return body
-
-
 def get_prefecture_for_reviewer(user: User, prefecture_code: str) -> Body:
     """A prefecture whose reports the user may run: its reviewers and national administrators.
 

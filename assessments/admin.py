@@ -74,7 +74,8 @@ class BodyAdmin(SafeImportExportAdmin):
 
 @admin.register(models.User)
 class UserAdmin(DjangoUserAdmin):
-    fieldsets = DjangoUserAdmin.fieldsets + (
+    fieldsets = (
+        *(DjangoUserAdmin.fieldsets or ()),
         (_("役割と所属"), {"fields": ("role", "body", "department")}),
     )
     add_fieldsets = DjangoUserAdmin.add_fieldsets + (

@@ -9,11 +9,12 @@ Every change is recorded as an AnswerChange ({field: [old, new]}) and bumps Asse
 
 import uuid
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, models, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, Field, Q, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -103,8 +104,13 @@ def _new_values(answer: Answer | None, data: dict) -> dict:
     return values
 
 
+def _field(name: str) -> Field:
+    """A concrete field of Answer (every tracked name is one)."""
+    return cast(Field, Answer._meta.get_field(name))
+
+
 def _default(name: str):
-    model_field = Answer._meta.get_field(name)
+    model_field = _field(name)
     return (
         model_field.get_default()
         if model_field.has_default()
@@ -162,7 +168,9 @@ def _answers_save(assessment, user, inputs, source, all_or_nothing, stored) -> S
         )
     }
     result = SaveResult()
-    updates, creates, changes = [], [], []
+    updates: list[tuple[Answer, int]] = []
+    creates: list[tuple[Answer, int]] = []
+    changes: list[tuple[Answer, dict]] = []
     now = timezone.now()
     for item in inputs:
         answer = current.get(item.measure.pk)
@@ -223,7 +231,7 @@ def _guarded_update(updates, user, now) -> None:
         guard |= Q(pk=answer.pk, version=expected)
     columns = {}
     for name in TRACKED_FIELDS:
-        model_field = Answer._meta.get_field(name)
+        model_field = _field(name)
         # Cast: PostgreSQL types a CASE whose branches are all NULL as text.
         columns[name] = Cast(
             Case(
@@ -373,14 +381,14 @@ def _through_crosswalk(assessment):
         sources[old.measure_id] = old  # the latest year wins
     carried, done = [], set()
     for link in links:
-        old = sources.get(link.source_id)
-        if link.target_id in done or old is None or not old.is_answered:
+        source = sources.get(link.source_id)
+        if link.target_id in done or source is None or not source.is_answered:
             continue
         origin = _("%(year)s年指針 %(ref)s") % {
             "year": link.source.guideline.issued_on.year,
             "ref": link.source.ref,
         }
-        carried.append(_carried(assessment, link.target, old, origin))
+        carried.append(_carried(assessment, link.target, source, origin))
         done.add(link.target_id)
     return carried
 
@@ -402,7 +410,7 @@ def describe_changes(changes: dict) -> list[tuple[str, str, str]]:
 
     order = {name: i for i, name in enumerate(TRACKED_FIELDS)}
     return [
-        (str(Answer._meta.get_field(name).verbose_name), show(name, old), show(name, new))
+        (str(_field(name).verbose_name), show(name, old), show(name, new))
         for name, (old, new) in sorted(changes.items(), key=lambda kv: order.get(kv[0], 99))
         if name in order
     ]

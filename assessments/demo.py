@@ -224,7 +224,7 @@ def build_demo_assessments(users: dict[str, User]) -> int:
             if fiscal_year == PAST_YEAR:
                 status = rng.choices(
                     (Assessment.Status.APPROVED, Assessment.Status.SUBMITTED), weights=(80, 20)
-                )[0]
+                )[0].value
             else:
                 status = _status_for_current_year(body, rng)
             submitted_at = approved_at = None

@@ -4,8 +4,10 @@ Filling: one answer form per measure (a section page holds several), starting an
 Review: a comment on a measure, return, approve. Dashboards: the filters. Rounds: opening one.
 """
 
+from typing import cast
+
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Field, Fieldset, Layout
+from crispy_forms.layout import Column, Div, Field, Fieldset, Layout, Row
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -96,7 +98,7 @@ class AnswerForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.measure = measure
         descriptions = {d.level: d.description for d in measure.level_descriptions.all()}
-        level = self.fields["level"]
+        level = cast(forms.ChoiceField, self.fields["level"])
         level.label = _("%(ref)s の達成レベル") % {"ref": measure.ref}
         level.choices = [
             (str(value), f"{label}: {descriptions[value]}" if value in descriptions else label)
@@ -125,7 +127,7 @@ class AnswerForm(forms.Form):
         )
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         try:
             levels.validate_reason(cleaned.get("level"), cleaned.get("not_applicable_reason", ""))
         except ValidationError as refused:
@@ -143,9 +145,9 @@ class AnswerForm(forms.Form):
         )
         return data
 
-    def error_links(self) -> list[tuple[str, str, str]]:
+    def error_links(self) -> list[tuple[str, object, object]]:
         """(anchor, field label, message) for the page's error summary."""
-        links = []
+        links: list[tuple[str, object, object]] = []
         for name, errors in self.errors.items():
             bound = self[name] if name in self.fields else None
             anchor = bound.auto_id if bound is not None else f"measure-{self.measure.order}"
@@ -184,7 +186,7 @@ class StartAssessmentForm(forms.Form):
         super().__init__(*args, **kwargs)
         # One query, whatever the template does with the choices.
         self.guidelines = {g.code: g for g in Guideline.objects.order_by("-issued_on")}
-        self.fields["guideline"].choices = [
+        cast(forms.ChoiceField, self.fields["guideline"]).choices = [
             (c, f"{g.title}（{g.issued_on.year}）") for c, g in self.guidelines.items()
         ]
         self.helper = FormHelper(self)
@@ -307,10 +309,15 @@ class FilterForm(forms.Form):
         label=gettext_lazy("作成中・差戻しも順位と平均に含める（暫定）"), required=False
     )
 
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, user, **kwargs):
         this_year = current_fiscal_year()
-        self.fields["fiscal_year"].choices = [
+        if data is not None:
+            # A filter left out of the address shows its default, as the numbers below do.
+            data = data.copy()
+            data.setdefault("guideline", DEFAULT_GUIDELINE)
+            data.setdefault("fiscal_year", str(this_year))
+        super().__init__(data, *args, **kwargs)
+        cast(forms.ChoiceField, self.fields["fiscal_year"]).choices = [
             (year, _("%(year)s年度") % {"year": year}) for year in range(this_year + 1, 2002, -1)
         ]
         self.fields["fiscal_year"].initial = this_year
@@ -321,6 +328,12 @@ class FilterForm(forms.Form):
         self.helper.form_tag = False
         self.helper.disable_csrf = True
         self.helper.form_show_errors = False  # invalid filters fall back to defaults (see page)
+        self.helper.layout = Layout(
+            Row(
+                *[Column(name, css_class="col-md-auto") for name in self.fields],
+                css_class="g-2 align-items-end",
+            )
+        )
 
     def filters(self) -> Filters:
         """The filters to apply: the valid fields, defaults for the rest."""
@@ -367,7 +380,7 @@ class OpenRoundForm(forms.Form):
         self.helper.disable_csrf = True
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         year, due = data.get("fiscal_year"), data.get("due_on")
         if year and due and not (year <= due.year <= year + 1):
             self.add_error("due_on", _("提出期限は対象年度の中の日付にしてください。"))

@@ -76,7 +76,9 @@ def level_labels(*, with_not_applicable: bool = True) -> list[str]:
 
 def columns() -> list[tuple[int | str, str]]:
     """(choice, label) for each level, then 該当なし: the columns of every level table."""
-    return [*Level.choices, (NOT_APPLICABLE, str(NOT_APPLICABLE_LABEL))]
+    return [(value, str(label)) for value, label in Level.choices] + [
+        (NOT_APPLICABLE, str(NOT_APPLICABLE_LABEL))
+    ]
 
 
 def validate_reason(choice: Choice, reason: str) -> None:

@@ -30,9 +30,7 @@ def recipients(assessment: Assessment, to_status: str) -> QuerySet[User]:
     if to_status == Status.SUBMITTED:
         if assessment.body.is_prefecture:
             return users.filter(role=User.Role.NATIONAL_ADMIN)
-        return users.filter(
-            role=User.Role.PREFECTURE_REVIEWER, body_id=assessment.body.prefecture_id
-        )
+        return users.filter(role=User.Role.PREFECTURE_REVIEWER, body=assessment.body.prefecture)
     return users.filter(role=User.Role.BODY_STAFF, body_id=assessment.body_id)
 
 
@@ -44,7 +42,7 @@ def notify_transition(transition_id: int) -> int:
     if transition.to_status not in TEMPLATES:
         return 0
     assessment = transition.assessment
-    subject_template, body_template = TEMPLATES[transition.to_status]
+    subject_template, body_template = TEMPLATES[Assessment.Status(transition.to_status)]
     site = settings.SITE_URL.rstrip("/")
     context = {
         "assessment": assessment,

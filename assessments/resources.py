@@ -18,7 +18,7 @@ from assessments.spreadsheets import neutralize
 FIRST_DATA_ROW = 2
 
 
-class SafeExportMixin:
+class SafeExportMixin(resources.Resource):
     """Neutralise formulas in every exported text cell, whichever format or caller."""
 
     def export_field(self, field, instance, **kwargs):

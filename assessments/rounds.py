@@ -7,6 +7,7 @@ is linked to the round. Progress is counted per prefecture in one grouped query.
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -116,7 +117,7 @@ def round_progress(survey_round: SurveyRound) -> list[PrefectureProgress]:
         .annotate(**{status: Count("pk", filter=Q(status=status)) for status in statuses})
         .order_by()
     )
-    by_prefecture = {row["pref"]: row for row in grouped}
+    by_prefecture: dict[int, dict[str, Any]] = {row["pref"]: dict(row) for row in grouped}
     return [
         PrefectureProgress(
             prefecture=prefecture,

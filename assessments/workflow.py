@@ -16,6 +16,7 @@ reviewer's open 要修正 comments as dealt with (resolved_at).
 """
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -34,13 +35,16 @@ from assessments.models import (
     User,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 Status = Assessment.Status
 
 
 @dataclass(frozen=True)
 class Action:
     name: str
-    label: str
+    label: "StrOrPromise"
     sources: tuple[str, ...]
     target: str
     by_reviewer: bool

@@ -89,7 +89,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
 
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "assessments.User"
 AUTHENTICATION_BACKENDS = ["assessments.auth_backends.DemoAwareModelBackend"]
 LOGIN_URL = "login"
@@ -173,7 +172,8 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False  # every exported text cell is escaped by spreadsheets.neutralize
+# Every exported text cell is escaped by assessments.spreadsheets.neutralize instead.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

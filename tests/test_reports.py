@@ -359,7 +359,7 @@ def test_prefecture_summary_query_count_does_not_grow(
         fill(make_assessment(code, 2026, status="submitted"), scored_2003, with_text=False)
     with django_assert_num_queries(10):
         context = report_context.prefecture_summary_context(hokkaido, guideline_2003, 2026)
-    assert [r["rank"] for r in context["rows"] if r.get("rank")] == [1, 1, 1, 1]
+    assert [r.rank for r in context["rows"] if r.rank] == [1, 1, 1, 1]
 
 
 def test_summary_is_cached_until_any_assessment_of_the_year_changes(

@@ -170,6 +170,13 @@ class Assessment(models.Model):
 
     objects = AssessmentQuerySet.as_manager()
 
+    # Annotated by AssessmentQuerySet.with_scores() (see assessments.scoring.totals).
+    answered_count: int
+    not_applicable_count: int
+    to_answer_count: int
+    score_earned: int | None
+    score_possible: int | None
+
     class Meta:
         verbose_name = _("自己評価")
         verbose_name_plural = _("自己評価")

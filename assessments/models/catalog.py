@@ -111,6 +111,8 @@ class Measure(models.Model):
 
     objects = MeasureQuerySet.as_manager()
 
+    to_answer: int  # annotated by MeasureQuerySet.scored_sections()
+
     class Meta:
         verbose_name = _("項目")
         verbose_name_plural = _("項目")

@@ -113,7 +113,7 @@ class Body(models.Model):
         ]
 
     def __str__(self) -> str:
-        if self.prefecture_id and self.kind != self.Kind.PREFECTURE:
+        if self.prefecture is not None and self.kind != self.Kind.PREFECTURE:
             return f"{self.prefecture.name}{self.name}（{self.code}）"
         return f"{self.name}（{self.code}）"
 

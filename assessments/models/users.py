@@ -20,7 +20,7 @@ class Role(models.TextChoices):
 class User(AbstractUser):
     Role = Role
 
-    role = models.CharField(_("役割"), max_length=30, choices=Role.choices, blank=True)
+    role = models.CharField(_("役割"), max_length=30, choices=Role, blank=True)
     body = models.ForeignKey(
         Body,
         models.PROTECT,

@@ -82,6 +82,7 @@ def build_questionnaire(assessment: Assessment) -> bytes:
             ),
         ),
         (_("注意"), _("行や列を追加・削除・並べ替えしないでください。数式は使えません。")),
+        (_("総合点"), str(Assessment.objects.with_scores().get(pk=assessment.pk).score)),
     ]
     for r, (key, value) in enumerate(cover, start=1):
         _set_text(sheet.cell(row=r, column=1), key)

@@ -191,8 +191,8 @@ def render_many(
             progress(name)
 
     if jobs <= 1:
-        for pk, path in todo:
-            record(*render_to_file(pk, path, seconds, language))
+        for pk, target in todo:
+            record(*render_to_file(pk, target, seconds, language))
         return outcome
     # Children must open their own database connections: close ours before forking.
     connections.close_all()

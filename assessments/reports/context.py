@@ -7,6 +7,7 @@ rounding). Rendering and caching are in reports.pdf.
 
 import datetime
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count
@@ -49,10 +50,10 @@ def approval_roles(body: Body) -> list[str]:
     """The 決裁欄 of the body, from the section chief up to its head."""
     if body.is_prefecture:
         return [_("課長"), _("部長"), _("副知事"), _("知事")]
-    head = {
-        Body.Kind.TOWN: (_("副町長"), _("町長")),
-        Body.Kind.VILLAGE: (_("副村長"), _("村長")),
-        Body.Kind.SPECIAL_WARD: (_("副区長"), _("区長")),
+    head: tuple[str, str] = {
+        Body.Kind.TOWN.value: (_("副町長"), _("町長")),
+        Body.Kind.VILLAGE.value: (_("副村長"), _("村長")),
+        Body.Kind.SPECIAL_WARD.value: (_("副区長"), _("区長")),
     }.get(body.kind, (_("副市長"), _("市長")))
     return [_("課長"), _("部長"), *head]
 
@@ -116,9 +117,11 @@ def assessment_report_context(assessment: Assessment) -> dict:
         report.items.append(
             {
                 "measure": measure,
-                "parent": by_id.get(measure.parent_id) if measure.depth > depth + 1 else None,
+                "parent": by_id.get(measure.parent_id or 0) if measure.depth > depth + 1 else None,
                 "answer": answer,
-                "level_description": descriptions.get(answer.level) if answer else None,
+                "level_description": descriptions.get(answer.level)
+                if answer and answer.level is not None
+                else None,
                 "comments": comments.get(measure.pk, []),
             }
         )
@@ -203,6 +206,28 @@ def assessment_report_context(assessment: Assessment) -> dict:
 # --- A prefecture's summary --------------------------------------------------------------------
 
 
+@dataclass
+class SummaryRow:
+    """One municipality in the prefecture summary; only results get a rank."""
+
+    body: Body
+    assessment: Assessment | None
+    status: str
+    score: scoring.Score | None
+    answered: int
+    to_answer: int
+    sections: list[Decimal | None]
+    rank: int | None = None
+
+    @property
+    def shown(self) -> Decimal | None:
+        return self.score.rounded if self.score else None
+
+    @property
+    def ranked(self) -> bool:
+        return bool(self.assessment and self.assessment.is_result and self.shown is not None)
+
+
 def prefecture_summary_context(prefecture: Body, guideline: Guideline, fiscal_year: int) -> dict:
     """Every municipality of `prefecture`, ranked, with the heatmap and distributions.
 
@@ -223,33 +248,26 @@ def prefecture_summary_context(prefecture: Body, guideline: Guideline, fiscal_ye
     for b in bodies:
         a = assessments.get(b.pk)
         rows.append(
-            {
-                "body": b,
-                "assessment": a,
-                "status": a.get_status_display() if a else _("未作成"),
-                "score": a.score if a else None,
-                "answered": a.answered_count if a else 0,
-                "to_answer": a.to_answer_count if a else 0,
-                "sections": [
+            SummaryRow(
+                body=b,
+                assessment=a,
+                status=a.get_status_display() if a else _("未作成"),
+                score=a.score if a else None,
+                answered=a.answered_count if a else 0,
+                to_answer=a.to_answer_count if a else 0,
+                sections=[
                     per_section.get((a.pk, s.pk), empty).score if a else None for s in sections
                 ],
-            }
+            )
         )
     # Only results are ranked, by their score as shown (ties share a rank); drafts are listed
     # apart with their progress.
-    ranked = sorted(
-        (
-            r
-            for r in rows
-            if r["assessment"] and r["assessment"].is_result and r["score"].value is not None
-        ),
-        key=lambda r: -r["score"].rounded,
-    )
+    ranked = sorted((r for r in rows if r.ranked), key=lambda r: -(r.shown or 0))
     previous, rank = None, 0
     for position, row in enumerate(ranked, start=1):
-        if row["score"].rounded != previous:
-            rank, previous = position, row["score"].rounded
-        row["rank"] = rank
+        if row.shown != previous:
+            rank, previous = position, row.shown
+        row.rank = rank
     measures = list(Measure.objects.filter(guideline=guideline).scored())
     counts = (
         Answer.objects.filter(
@@ -261,13 +279,13 @@ def prefecture_summary_context(prefecture: Body, guideline: Guideline, fiscal_ye
     )
     names = level_labels()
     distribution = {m.pk: [0] * len(names) for m in measures}
-    for row in counts:
-        if row["not_applicable"]:
-            distribution[row["measure_id"]][-1] += row["n"]
-        elif row["level"] is not None:
-            distribution[row["measure_id"]][row["level"]] += row["n"]
+    for count in counts:
+        if count["not_applicable"]:
+            distribution[count["measure_id"]][-1] += count["n"]
+        elif count["level"] is not None:
+            distribution[count["measure_id"]][count["level"]] += count["n"]
     columns = [s.ref for s in sections]
-    heat_rows = [(r["body"].name, r["sections"]) for r in rows if r["assessment"]]
+    heat_rows = [(r.body.name, r.sections) for r in rows if r.assessment]
     heatmaps = [
         charts.heatmap(
             heat_rows[i : i + HEATMAP_ROWS_PER_PAGE],
@@ -278,16 +296,15 @@ def prefecture_summary_context(prefecture: Body, guideline: Guideline, fiscal_ye
         )
         for i in range(0, len(heat_rows), HEATMAP_ROWS_PER_PAGE)
     ]
-    common = {"guideline_id": guideline.pk, "fiscal_year": fiscal_year}
     averages = [
         comparisons.average_scores(
-            **common, label=prefecture.name + _("平均"), prefecture=prefecture
+            guideline.pk, fiscal_year, label=prefecture.name + _("平均"), prefecture=prefecture
         ),
-        comparisons.average_scores(**common, label=_("全国平均")),
+        comparisons.average_scores(guideline.pk, fiscal_year, label=_("全国平均")),
     ]
-    statuses = {}
+    statuses: dict[str, int] = {}
     for r in rows:
-        statuses[r["status"]] = statuses.get(r["status"], 0) + 1
+        statuses[r.status] = statuses.get(r.status, 0) + 1
     return {
         "prefecture": prefecture,
         "guideline": guideline,

@@ -58,26 +58,17 @@ def comparison_for(assessment: Assessment) -> list[Averages]:
     For a prefecture's own assessment, "prefecture" compares with the other prefectures.
     """
     body = assessment.body
-    common = {"guideline_id": assessment.guideline_id, "fiscal_year": assessment.fiscal_year}
+    year = (assessment.guideline_id, assessment.fiscal_year)
     scopes = []
-    if body.is_prefecture:
-        scopes.append(average_scores(**common, label=_("都道府県平均"), kind=Body.Kind.PREFECTURE))
+    if body.prefecture is None:
+        scopes.append(average_scores(*year, label=_("都道府県平均"), kind=Body.Kind.PREFECTURE))
     else:
-        scopes.append(
-            average_scores(
-                **common,
-                label=_("%(name)s平均") % {"name": body.prefecture.name},
-                prefecture=body.prefecture,
-            )
-        )
-        scopes.append(
-            average_scores(
-                **common,
-                label=_("%(name)s平均") % {"name": body.get_kind_display()},
-                kind=body.kind,
-            )
-        )
-    scopes.append(average_scores(**common, label=_("全国平均")))
+        name = body.prefecture.name
+        own_prefecture = _("%(name)s平均") % {"name": name}
+        scopes.append(average_scores(*year, label=own_prefecture, prefecture=body.prefecture))
+        kind_label = _("%(name)s平均") % {"name": body.get_kind_display()}
+        scopes.append(average_scores(*year, label=kind_label, kind=body.kind))
+    scopes.append(average_scores(*year, label=_("全国平均")))
     return scopes
 
 

@@ -9,17 +9,20 @@ municipalities, or everything for a national administrator. Drafts are never ran
 results nor averaged unless the filters ask for them (`include_drafts`).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import cast
 
 import tablib
 from django.db.models import Count, F, Q, QuerySet
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from assessments import levels, scoring
 from assessments.models import Answer, Assessment, Body, Guideline, Measure, User
-from assessments.models.assessments import SectionTotals
+from assessments.models.assessments import AssessmentQuerySet, SectionTotals
 from assessments.spreadsheets import neutralize
 
 # Sort keys offered to users → the annotated or related field they sort on.
@@ -49,7 +52,7 @@ class Row:
     sections: list[Decimal | None] = field(default_factory=list)
 
 
-def filtered_assessments(user: User, filters: Filters) -> QuerySet[Assessment]:
+def filtered_assessments(user: User, filters: Filters) -> AssessmentQuerySet:
     """The assessments a dashboard shows, before scores and ordering."""
     qs = Assessment.objects.visible_to(user).of_round(filters.guideline, filters.fiscal_year)
     if filters.prefecture is not None:
@@ -61,7 +64,7 @@ def filtered_assessments(user: User, filters: Filters) -> QuerySet[Assessment]:
     return qs
 
 
-def _ordered(assessments: QuerySet[Assessment], filters: Filters) -> QuerySet:
+def _ordered(assessments: AssessmentQuerySet, filters: Filters) -> QuerySet:
     """Order by the requested key; by score, results first unless drafts are included."""
     key = filters.sort.lstrip("-")
     descending = filters.sort.startswith("-")
@@ -84,11 +87,12 @@ def ordered_ids(user: User, filters: Filters) -> QuerySet:
     """
     assessments = filtered_assessments(user, filters)
     if filters.sort.lstrip("-") == "score":
-        assessments = (
+        narrow = (
             assessments.values("pk")
             .annotate(**scoring.score_sums("answers__"))
             .annotate(score_value=scoring.score_expression())
         )
+        return _ordered(cast(AssessmentQuerySet, narrow), filters).values_list("pk", flat=True)
     return _ordered(assessments, filters).values_list("pk", flat=True)
 
 
@@ -171,7 +175,7 @@ def export_dataset(user: User, filters: Filters) -> tablib.Dataset:
     dataset = tablib.Dataset(headers=[neutralize(h) for h in headers], title="dashboard")
     for row in rows:
         a = row.assessment
-        prefecture = a.body.prefecture.name if a.body.prefecture_id else a.body.name
+        prefecture = (a.body.prefecture or a.body).name
         dataset.append(
             [
                 neutralize(value)
@@ -283,10 +287,11 @@ def grouped_averages(
 
     `group_by` is "prefecture" (a prefecture with its municipalities) or "kind".
     """
-    group = {
+    groups: dict[str, Combinable] = {
         "prefecture": Coalesce("assessment__body__prefecture_id", "assessment__body_id"),
         "kind": F("assessment__body__kind"),
-    }[group_by]
+    }
+    group = groups[group_by]
     scope = Assessment.objects.filter(guideline=guideline, fiscal_year__in=fiscal_years).results(
         include_drafts=include_drafts
     )
@@ -309,7 +314,9 @@ class AverageRow:
         return scoring.difference(self.current, self.previous)
 
 
-def _average_rows(groups: list[tuple[object, object, str]], averages, fiscal_year: int):
+def _average_rows(
+    groups: Sequence[tuple[object, object, str]], averages: dict, fiscal_year: int
+) -> list[AverageRow]:
     none = scoring.Mean(None, 0)
     rows = []
     for key, group, label in groups:

@@ -42,7 +42,7 @@ def assessment_detail(request, body_code: str, fiscal_year: int, guideline_code:
             "assessment": assessment,
             "scored": filling.scored(assessment),
             "sections": sections,
-            "rows": [(m, by_measure.get(m.pk), refs.get(m.section_id)) for m in measures],
+            "rows": [(m, by_measure.get(m.pk), refs.get(m.section_id or 0)) for m in measures],
             "transitions": AssessmentTransition.objects.filter(assessment=assessment)
             .select_related("by")
             .order_by("at", "id"),
@@ -85,7 +85,9 @@ def assessment_section(
             assessment=assessment, measure__section=section
         ).select_related("updated_by")
     }
-    forms, conflicts, status = None, {}, 200
+    forms: dict[int, AnswerForm] | None = None
+    conflicts: dict = {}
+    status = 200
     if access.can_edit_answers(request.user, assessment):
         forms = {
             m.pk: AnswerForm(
@@ -96,7 +98,7 @@ def assessment_section(
             )
             for m in measures
         }
-    if writing:
+    if writing and forms is not None:
         discard = set(request.POST.getlist("discard"))
         forms = {pk: f for pk, f in forms.items() if f.prefix not in discard} | {
             pk: AnswerForm(measure=f.measure, initial=f.initial)
@@ -231,7 +233,7 @@ def answer_autosave(
             {
                 "ok": False,
                 "message": _("保存できませんでした: %(errors)s")
-                % {"errors": " ".join(m for errors in form.errors.values() for m in errors)},
+                % {"errors": " ".join(str(m) for errors in form.errors.values() for m in errors)},
                 "errors": {k: [str(e) for e in v] for k, v in form.errors.items()},
             },
             status=400,
@@ -315,7 +317,7 @@ def evidence_download(
     return FileResponse(
         handle,
         as_attachment=True,
-        filename=safe_filename(answer.evidence_name or answer.evidence_file.name),
+        filename=safe_filename(answer.evidence_name or answer.evidence_file.name or ""),
         content_type="application/octet-stream",
     )
 
@@ -347,7 +349,7 @@ def assessment_submit(request, body_code: str, fiscal_year: int, guideline_code:
         "assessments/submit.html",
         {
             "assessment": assessment,
-            "missing": [(m, refs.get(m.section_id)) for m in missing],
+            "missing": [(m, refs.get(m.section_id or 0)) for m in missing],
             "may_submit": any(
                 a.name == "submit" for a in workflow.available_actions(request.user, assessment)
             ),

@@ -75,7 +75,8 @@ def build_year(
         rngs.append(rng)
     Assessment.objects.bulk_create(assessments, batch_size=batch_size)
 
-    answers, transitions = [], []
+    answers: list[Answer] = []
+    transitions: list[AssessmentTransition] = []
     for assessment, rng in zip(assessments, rngs, strict=True):
         if assessment.status == Status.NOT_STARTED:
             continue
