@@ -25,6 +25,15 @@ from assessments.models import Answer, Assessment, Body, Guideline, Measure
 from assessments.selectors.dashboards import Filters
 
 
+def inner_helper(form: forms.Form) -> FormHelper:
+    """The crispy helper of every form here: fields only, inside the page's own <form> tag
+    (which holds the CSRF token and the buttons)."""
+    helper = FormHelper(form)
+    helper.form_tag = False
+    helper.disable_csrf = True
+    return helper
+
+
 def answer_prefix(measure: Measure) -> str:
     """Form field prefix of a measure, stable on the page and in autosave requests."""
     return f"m{measure.order}"
@@ -108,9 +117,7 @@ class AnswerForm(forms.Form):
             "%(allowed)s、%(size)s まで。新しいファイルを選ぶと置き換えます。"
             "ファイルは「この章を保存」を押したときに保存されます。"
         ) % {"allowed": ALLOWED_LABEL, "size": _max_size_label()}
-        self.helper = FormHelper(self)
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
+        self.helper = inner_helper(self)
         self.helper.layout = Layout(
             "version",
             Field("level", wrapper_class="level-choice"),
@@ -189,9 +196,7 @@ class StartAssessmentForm(forms.Form):
         cast(forms.ChoiceField, self.fields["guideline"]).choices = [
             (c, f"{g.title}（{g.issued_on.year}）") for c, g in self.guidelines.items()
         ]
-        self.helper = FormHelper(self)
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
+        self.helper = inner_helper(self)
 
 
 # --- Review ------------------------------------------------------------------------------------
@@ -217,9 +222,7 @@ class ReviewCommentForm(forms.Form):
         self.assessment = assessment
         if measure is not None:
             self.fields["body"].label = _("%(ref)s へのコメント") % {"ref": measure.ref}
-        self.helper = FormHelper(self)
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
+        self.helper = inner_helper(self)
 
     def clean_measure(self) -> Measure:
         try:
@@ -243,9 +246,7 @@ class ReturnForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "return-%s")
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper(self)
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
+        self.helper = inner_helper(self)
 
 
 class ApproveForm(forms.Form):
@@ -259,9 +260,7 @@ class ApproveForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "approve-%s")
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper(self)
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
+        self.helper = inner_helper(self)
 
 
 # --- Dashboards --------------------------------------------------------------------------------
@@ -324,9 +323,7 @@ class FilterForm(forms.Form):
         self.fields["guideline"].initial = DEFAULT_GUIDELINE
         if not user.is_national_admin:
             del self.fields["prefecture"]  # a reviewer's scope is their prefecture
-        self.helper = FormHelper(self)
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
+        self.helper = inner_helper(self)
         self.helper.form_show_errors = False  # invalid filters fall back to defaults (see page)
         self.helper.layout = Layout(
             Row(
@@ -375,9 +372,7 @@ class OpenRoundForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper(self)
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
+        self.helper = inner_helper(self)
 
     def clean(self):
         data = super().clean() or {}

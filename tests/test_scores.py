@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from pypdf import PdfReader
 
 from assessments import scoring
@@ -118,6 +118,12 @@ def test_every_page_shows_the_same_rounded_score(
     assert cover["総合点"] == "6.3"
 
 
+HOKKAIDO_SUMMARY = reverse_lazy(
+    "prefecture_summary_pdf",
+    kwargs={"prefecture_code": "010006", "fiscal_year": YEAR, "guideline_code": "egov-2003"},
+)
+
+
 def pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
@@ -127,16 +133,7 @@ def test_the_pdfs_show_the_same_rounded_score(client, six_and_a_quarter, hokkaid
     report = client.get(reverse("report_pdf", kwargs=six_and_a_quarter.url_kwargs))
     assert report.status_code == 200
     assert_shows_6_3(pdf_text(report.content), "assessment PDF")
-    summary = client.get(
-        reverse(
-            "prefecture_summary_pdf",
-            kwargs={
-                "prefecture_code": "010006",
-                "fiscal_year": YEAR,
-                "guideline_code": "egov-2003",
-            },
-        )
-    )
+    summary = client.get(HOKKAIDO_SUMMARY)
     assert summary.status_code == 200
     assert_shows_6_3(pdf_text(summary.content), "prefecture summary PDF")
 
@@ -193,15 +190,6 @@ def test_the_prefecture_summary_ranks_results_and_lists_drafts_apart(
     assert by_body["012025"].rank == 1
     assert by_body["011002"].rank is None and by_body["011002"].score.provisional
     client.force_login(hokkaido_reviewer)
-    summary = client.get(
-        reverse(
-            "prefecture_summary_pdf",
-            kwargs={
-                "prefecture_code": "010006",
-                "fiscal_year": YEAR,
-                "guideline_code": "egov-2003",
-            },
-        )
-    )
+    summary = client.get(HOKKAIDO_SUMMARY)
     text = pdf_text(summary.content)
     assert "暫定" in text
