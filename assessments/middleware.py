@@ -2,6 +2,7 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.utils.cache import add_never_cache_headers
 
 
 class AbsoluteSessionTimeoutMiddleware:
@@ -25,3 +26,19 @@ class AbsoluteSessionTimeoutMiddleware:
         elif now - started > settings.SESSION_ABSOLUTE_SECONDS:
             logout(request)
         return self.get_response(request)
+
+
+class NoStoreForAuthenticatedMiddleware:
+    """Nothing shown to a logged-in user is kept by a browser or proxy cache (its pages, exports
+    and PDFs hold another body's data on a shared terminal). Static files never reach here:
+    WhiteNoise answers them earlier, with their long cache lifetime."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
+        return response

@@ -101,11 +101,18 @@ class AssessmentQuerySet(models.QuerySet):
             return self.exclude(status=AssessmentStatus.NOT_STARTED)
         return self.filter(status__in=RESULT_STATUSES)
 
-    def with_scores(self) -> Self:
+    def with_scores(self, guideline: Guideline | None = None) -> Self:
         """Annotate progress (answered_count, not_applicable_count, to_answer_count) and the
-        score's sums (score_earned, score_possible, score_value) as one join and GROUP BY."""
+        score's sums (score_earned, score_possible, score_value) as one join and GROUP BY.
+
+        Name the `guideline` when every row is of it: its number of scored measures is then one
+        uncorrelated subquery, computed once instead of once per joined answer row.
+        """
         to_answer = (
-            Measure.objects.filter(guideline=OuterRef("guideline"), is_scored=True)
+            Measure.objects.filter(
+                guideline=guideline.pk if guideline is not None else OuterRef("guideline"),
+                is_scored=True,
+            )
             .order_by()
             .values("guideline")
             .annotate(n=Count("pk"))

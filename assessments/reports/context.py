@@ -239,7 +239,7 @@ def prefecture_summary_context(prefecture: Body, guideline: Guideline, fiscal_ye
         a.body_id: a
         for a in Assessment.objects.of_prefecture(prefecture, itself=False)
         .of_round(guideline, fiscal_year)
-        .with_scores()
+        .with_scores(guideline)
     }
     sections = list(Measure.objects.filter(guideline=guideline).scored_sections())
     per_section = Answer.objects.section_totals([a.pk for a in assessments.values()])

@@ -96,13 +96,13 @@ def ordered_ids(user: User, filters: Filters) -> QuerySet:
     return _ordered(assessments, filters).values_list("pk", flat=True)
 
 
-def rows_for_page(ids) -> list[Assessment]:
+def rows_for_page(ids, guideline: Guideline) -> list[Assessment]:
     """The assessments with these ids, with body, prefecture and scores, in the ids' order."""
     ids = list(ids)
     by_id = (
         Assessment.objects.filter(pk__in=ids)
         .select_related("body", "body__prefecture", "guideline")
-        .with_scores()
+        .with_scores(guideline)
         .in_bulk()
     )
     return [by_id[pk] for pk in ids]
@@ -113,7 +113,7 @@ def dashboard_rows(user: User, filters: Filters) -> QuerySet[Assessment]:
     return _ordered(
         filtered_assessments(user, filters)
         .select_related("body", "body__prefecture", "guideline")
-        .with_scores(),
+        .with_scores(filters.guideline),
         filters,
     )
 

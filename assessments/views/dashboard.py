@@ -44,7 +44,7 @@ def _page(request, filters):
     # Counted without the score join (same number of rows, much cheaper).
     paginator.count = dashboards.filtered_assessments(request.user, filters).count()
     page = paginator.get_page(request.GET.get("page"))
-    return page, dashboards.rows_for_page(page.object_list)
+    return page, dashboards.rows_for_page(page.object_list, filters.guideline)
 
 
 @login_required
