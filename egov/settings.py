@@ -305,5 +305,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("EGOV_LOG_LEVEL", "INFO")},
     # WeasyPrint logs every layout step at INFO; keep its warnings (refused URLs, fonts).
-    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
+    "loggers": {
+        "weasyprint.progress": {"level": "WARNING"},
+        # django-axes logs every login at INFO; failures are in the audit trail (AccountEvent).
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -38,6 +38,8 @@ urlpatterns = [
     path("accounts/audit/export.csv", accounts.account_audit_export, name="account_audit_export"),
     path("accounts/mail/", accounts.mail_list, name="mail_list"),
     path("accounts/invitation/<str:token>/", accounts.invitation_accept, name="invitation_accept"),
+    # Addresses receive notifications and invitations: managers set them, users do not.
+    path("accounts/email/", accounts.own_email, name="account_email"),
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

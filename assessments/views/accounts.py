@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -79,7 +79,7 @@ def account_list(request):
 def account_invite(request):
     """Invite one person: the account is created and a one-time link is e-mailed."""
     access.require_account_manager(request.user)
-    form = InviteForm(request.POST or None, actor=request.user)
+    form = InviteForm(request.POST if request.method == "POST" else None, actor=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         last_name, first_name = imports.split_name(data["name"])
@@ -308,13 +308,19 @@ def mail_list(request):
     )
 
 
+@login_required
+def own_email(request):
+    """allauth's page to change one's own address is closed: managers set addresses."""
+    raise Http404
+
+
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request, token: str):
     """The invitee sets a password through the one-time link, then logs in."""
     invitation = services.invitation_for_token(token)
     if invitation is None:
         return render(request, "assessments/invitation_invalid.html", status=404)
-    form = InvitationAcceptForm(request.POST or None)
+    form = InvitationAcceptForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.invitation_accept(
