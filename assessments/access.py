@@ -12,11 +12,12 @@ by it (assessments.models.registry: `readable_bodies_q` and `may_read_body`), so
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from assessments.models import Assessment, Body, User
-from assessments.models.registry import may_read_body
+from assessments.models.registry import may_read_body, readable_bodies_q
 
 can_read_body = may_read_body
 
@@ -122,3 +123,71 @@ def get_reviewable_assessment(
     if not can_review(user, assessment):
         raise PermissionDenied
     return assessment
+
+
+# --- Accounts -----------------------------------------------------------------------------------
+# A national administrator manages every account; a prefecture reviewer manages the accounts of
+# its prefecture and of its municipalities (the bodies it reads); staff and viewers manage nobody.
+# Another prefecture's account is 404 to a reviewer; the account pages are 403 to staff.
+
+
+def may_manage_accounts(user: User) -> bool:
+    return user.is_authenticated and (user.is_national_admin or user.is_prefecture_reviewer)
+
+
+def require_account_manager(user: User) -> None:
+    if not may_manage_accounts(user):
+        raise PermissionDenied
+
+
+def managed_users_q(user: User) -> Q:
+    """A filter on User for the accounts `user` manages (raises 403 for staff)."""
+    require_account_manager(user)
+    if user.is_national_admin:
+        return Q()
+    return readable_bodies_q(user, prefix="body__")
+
+
+def account_events_q(user: User) -> Q:
+    """A filter on AccountEvent: events of the accounts `user` manages (by the body at the time)."""
+    require_account_manager(user)
+    if user.is_national_admin:
+        return Q()
+    return readable_bodies_q(user, prefix="body__")
+
+
+def get_managed_user(user: User, pk: int) -> User:
+    """An account `user` manages: 403 for staff, 404 when it does not exist or is out of scope."""
+    require_account_manager(user)
+    account = get_object_or_404(User.objects.select_related("body__prefecture"), pk=pk)
+    if not may_manage_user(user, account):
+        raise Http404
+    return account
+
+
+def may_manage_user(user: User, account: User) -> bool:
+    if not may_manage_accounts(user):
+        return False
+    if user.is_national_admin:
+        return True
+    return account.body is not None and may_read_body(user, account.body)
+
+
+def may_assign(user: User, role: str, body: Body | None) -> bool:
+    """Whether `user` may give an account `role` at `body` (invite, import, change).
+
+    National administrators assign anything; a reviewer assigns staff and viewers of its
+    prefecture and municipalities, and reviewers of its own prefecture.
+    """
+    if user.is_national_admin:
+        return True
+    if not user.is_prefecture_reviewer or body is None or not may_read_body(user, body):
+        return False
+    if role == User.Role.PREFECTURE_REVIEWER:
+        return body.pk == user.body_id
+    return role in (User.Role.BODY_STAFF, User.Role.BODY_VIEWER)
+
+
+def require_mail_viewer(user: User) -> None:
+    """Delivery failures of every e-mail: national administrators only."""
+    require_national_admin(user)

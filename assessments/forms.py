@@ -6,6 +6,7 @@ Review: a comment on a measure, return, approve. Dashboards: the filters. Rounds
 
 from typing import cast
 
+from allauth.account.forms import LoginForm as AllauthLoginForm
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Div, Field, Fieldset, Layout, Row
 from django import forms
@@ -21,7 +22,7 @@ from assessments import levels, rounds
 from assessments.evidence import ALLOWED_EXTENSIONS, ALLOWED_LABEL, validate_evidence_file
 from assessments.fiscal_year import MAX_FISCAL_YEAR, MIN_FISCAL_YEAR, current_fiscal_year
 from assessments.levels import Level
-from assessments.models import Answer, Assessment, Body, Guideline, Measure
+from assessments.models import AccountEvent, Answer, Assessment, Body, Guideline, Measure, User
 from assessments.selectors.dashboards import Filters
 
 
@@ -380,3 +381,152 @@ class OpenRoundForm(forms.Form):
         if year and due and not (year <= due.year <= year + 1):
             self.add_error("due_on", _("提出期限は対象年度の中の日付にしてください。"))
         return data
+
+
+# --- Accounts ------------------------------------------------------------------------------------
+
+
+class BodyCodeField(forms.CharField):
+    """A body by its 6-digit code, limited to the bodies the acting user may manage."""
+
+    def __init__(self, *, bodies=None, **kwargs):
+        self.bodies = bodies if bodies is not None else Body.objects.all()
+        kwargs.setdefault("max_length", 6)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        body = self.bodies.filter(code=value.strip()).first()
+        if body is None:
+            raise ValidationError(
+                _("団体コード「%(code)s」は管轄外か、登録されていません。") % {"code": value}
+            )
+        return body
+
+
+def assignable_roles(user) -> list[tuple[str, str]]:
+    if user.is_national_admin:
+        return [(v, str(label)) for v, label in User.Role.choices]
+    return [(v, str(label)) for v, label in User.Role.choices if v != User.Role.NATIONAL_ADMIN]
+
+
+class InviteForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("氏名"), max_length=150)
+    email = forms.EmailField(label=gettext_lazy("メールアドレス"))
+    body = BodyCodeField(
+        label=gettext_lazy("団体コード"),
+        required=False,
+        help_text=gettext_lazy("6桁の全国地方公共団体コード（国の管理者は空欄）"),
+    )
+    role = forms.ChoiceField(label=gettext_lazy("役割"))
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(BodyCodeField, self.fields["body"]).bodies = Body.objects.visible_to(actor)
+        cast(forms.ChoiceField, self.fields["role"]).choices = assignable_roles(actor)
+        self.helper = inner_helper(self)
+
+
+class AccountChangeForm(forms.Form):
+    body = BodyCodeField(label=gettext_lazy("団体コード"), required=False)
+    role = forms.ChoiceField(label=gettext_lazy("役割"))
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(BodyCodeField, self.fields["body"]).bodies = Body.objects.visible_to(actor)
+        cast(forms.ChoiceField, self.fields["role"]).choices = assignable_roles(actor)
+        self.helper = inner_helper(self)
+
+
+class AccountFilterForm(forms.Form):
+    STATES = [
+        ("", gettext_lazy("すべて")),
+        ("active", gettext_lazy("利用中")),
+        ("invited", gettext_lazy("招待中")),
+        ("inactive", gettext_lazy("利用停止")),
+    ]
+    q = forms.CharField(label=gettext_lazy("検索（氏名・メール・ユーザー名）"), required=False)
+    body = forms.CharField(label=gettext_lazy("団体コード"), required=False, max_length=6)
+    role = forms.ChoiceField(label=gettext_lazy("役割"), required=False)
+    state = forms.ChoiceField(label=gettext_lazy("状態"), required=False, choices=STATES)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["role"]).choices = [
+            ("", _("すべて")),
+            *User.Role.choices,
+        ]
+        self.helper = inner_helper(self)
+
+
+class AccountImportForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("ファイル（CSV または Excel）"),
+        help_text=gettext_lazy(
+            "列: 団体コード, 氏名, メールアドレス, 役割（UTF-8 または Shift_JIS の CSV、または xlsx）"
+        ),
+    )
+
+    MAX_BYTES = 2 * 1024 * 1024
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = inner_helper(self)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise ValidationError(_("ファイルが大きすぎます（上限 2MB）。"))
+        return upload
+
+
+class AuditFilterForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("種類"), required=False)
+    q = forms.CharField(label=gettext_lazy("ユーザー名"), required=False)
+
+    def __init__(self, *args, **kwargs):
+
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["kind"]).choices = [
+            ("", _("すべて")),
+            *AccountEvent.Kind.choices,
+        ]
+        self.helper = inner_helper(self)
+
+
+class InvitationAcceptForm(forms.Form):
+    new_password1 = forms.CharField(
+        label=gettext_lazy("新しいパスワード"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password2 = forms.CharField(
+        label=gettext_lazy("新しいパスワード（確認）"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = inner_helper(self)
+
+    def clean(self):
+        data = super().clean() or {}
+        if data.get("new_password1") != data.get("new_password2"):
+            self.add_error("new_password2", _("確認のパスワードが一致しません。"))
+        return data
+
+
+class LoginForm(AllauthLoginForm):
+    """allauth's login form, also accepting the field name `username` (the admin's, old links)."""
+
+    def __init__(self, *args, **kwargs):
+        data = kwargs.get("data")
+        if data is not None and "login" not in data and "username" in data:
+            data = data.copy()
+            data["login"] = data["username"]
+            kwargs["data"] = data
+        super().__init__(*args, **kwargs)
+        self.helper = inner_helper(self)

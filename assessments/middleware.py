@@ -2,6 +2,7 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.shortcuts import redirect
 from django.utils.cache import add_never_cache_headers
 
 
@@ -26,6 +27,43 @@ class AbsoluteSessionTimeoutMiddleware:
         elif now - started > settings.SESSION_ABSOLUTE_SECONDS:
             logout(request)
         return self.get_response(request)
+
+
+class RequireMFAMiddleware:
+    """With EGOV_REQUIRE_MFA, reviewers and national administrators without a second factor are
+    sent to set one up (TOTP) before any other page."""
+
+    # Pages that stay open: setting up the factor itself, logging out, the language switch.
+    ALLOWED = {"logout", "account_logout", "set_language", "account_reauthenticate"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if settings.REQUIRE_MFA and self._needs_factor(request):
+            match = request.resolver_match or _resolve(request.path_info)
+            name = match.url_name if match else None
+            if name not in self.ALLOWED and not (name or "").startswith("mfa_"):
+                return redirect("mfa_activate_totp")
+        return self.get_response(request)
+
+    @staticmethod
+    def _needs_factor(request) -> bool:
+        user = request.user
+        if not user.is_authenticated or not (user.is_prefecture_reviewer or user.is_national_admin):
+            return False
+        from allauth.mfa.models import Authenticator
+
+        return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def _resolve(path: str):
+    from django.urls import Resolver404, resolve
+
+    try:
+        return resolve(path)
+    except Resolver404:
+        return None
 
 
 class NoStoreForAuthenticatedMiddleware:

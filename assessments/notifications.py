@@ -3,16 +3,18 @@
 - submitted: the reviewers — the prefecture's reviewers for a municipality, the national
   administrators for a prefecture;
 - returned / approved: the body's staff.
-One message per recipient, so nobody sees the others' addresses.
+One message per recipient, so nobody sees the others' addresses. The messages are queued
+(assessments.mail) and sent by the task queue, so a mail server that is down never turns the
+committed change into an error page.
 """
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from assessments.mail import mail_queue
 from assessments.models import Assessment, AssessmentTransition, User
 
 Status = Assessment.Status
@@ -35,7 +37,7 @@ def recipients(assessment: Assessment, to_status: str) -> QuerySet[User]:
 
 
 def notify_transition(transition_id: int) -> int:
-    """Send the e-mails for one recorded transition; return how many were sent."""
+    """Queue the e-mails for one recorded transition; return how many were queued."""
     transition = AssessmentTransition.objects.select_related(
         "assessment__body__prefecture", "assessment__guideline", "by"
     ).get(pk=transition_id)
@@ -58,5 +60,6 @@ def notify_transition(transition_id: int) -> int:
         body = render_to_string(body_template, context)
     sent = 0
     for user in recipients(assessment, transition.to_status):
-        sent += EmailMessage(subject, body, to=[user.email]).send()
+        mail_queue(to=user.email, subject=subject, body=body, purpose="notification")
+        sent += 1
     return sent

@@ -13,3 +13,19 @@ def render_report_batch(batch_id: int) -> None:
     from assessments.reports import batch
 
     batch.run_report_batch(batch_id)
+
+
+@task()
+def deliver_mail(mail_id: int) -> None:
+    """Send one stored e-mail (OutboundMail), or record its failure and schedule a retry."""
+    from assessments import mail
+
+    mail.mail_deliver(mail_id=mail_id)
+
+
+@task()
+def notify_transition(transition_id: int) -> None:
+    """Queue the e-mails about one status change (each is then sent by deliver_mail)."""
+    from assessments import notifications
+
+    notifications.notify_transition(transition_id)

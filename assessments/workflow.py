@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from assessments import access, notifications
+from assessments import access, tasks
 from assessments.models import (
     Answer,
     Assessment,
@@ -160,7 +160,7 @@ def assessment_transition(
         ReviewComment.objects.filter(
             assessment=locked, needs_fix=True, resolved_at__isnull=True
         ).update(resolved_at=now)
-    transaction.on_commit(lambda: notifications.notify_transition(record.pk))
+    transaction.on_commit(lambda: tasks.notify_transition.enqueue(record.pk))
     assessment.refresh_from_db()
     return record
 

@@ -36,6 +36,12 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "import_export",
     "django_tasks_db",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "axes",
     "assessments",
 ]
 
@@ -52,6 +58,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "assessments.middleware.RequireMFAMiddleware",
+    # Last, so that it sees the response of a locked-out login (django-axes' own advice).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "egov.urls"
@@ -93,10 +103,70 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
 
 AUTH_USER_MODEL = "assessments.User"
-AUTHENTICATION_BACKENDS = ["assessments.auth_backends.DemoAwareModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: a locked-out account or address is refused before any password is hashed.
+    "axes.backends.AxesStandaloneBackend",
+    "assessments.auth_backends.DemoAwareModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Accounts (django-allauth): nobody signs up; accounts are invited (assessments/accounts/).
+ACCOUNT_ADAPTER = "assessments.accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "assessments.accounts.adapters.SocialAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_FORMS = {"login": "assessments.forms.LoginForm"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"  # the invitation itself proves the address
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+ACCOUNT_SESSION_REMEMBER = False
+# django-axes counts failed logins; allauth's own per-IP counter would only duplicate it.
+ACCOUNT_RATE_LIMITS = {"login_failed": False}
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[egov-assess] "
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # no mail to addresses without an account
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "egov-assess"
+# Reviewers and national administrators must have a second factor (off in the demo).
+REQUIRE_MFA = env_bool("EGOV_REQUIRE_MFA", not DEBUG)
+# Invitation links work once, for this many hours.
+INVITATION_VALID_HOURS = env_int("EGOV_INVITATION_VALID_HOURS", 72, minimum=1)
+
+# Single sign-on (optional): OpenID Connect, matched to invited accounts by verified e-mail.
+OIDC_ISSUER = env_str("EGOV_OIDC_ISSUER", "")
+OIDC_EMAIL_CLAIM = env_str("EGOV_OIDC_EMAIL_CLAIM", "email")
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "APPS": (
+            [
+                {
+                    "provider_id": "egov-oidc",
+                    "name": env_str("EGOV_OIDC_NAME", "SSO"),
+                    "client_id": env_str("EGOV_OIDC_CLIENT_ID"),
+                    "secret": env_str("EGOV_OIDC_CLIENT_SECRET"),
+                    "settings": {"server_url": OIDC_ISSUER, "oauth_pkce_enabled": True},
+                }
+            ]
+            if OIDC_ISSUER
+            else []
+        ),
+    }
+}
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # matching is ours: see SocialAccountAdapter
+SOCIALACCOUNT_ONLY = False
+
+# Login throttling (django-axes): per account and per address, then a cool-off.
+AXES_FAILURE_LIMIT = env_int("EGOV_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_int("EGOV_LOGIN_COOLOFF_MINUTES", 30, minimum=1) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "assessments.accounts.lockout.lockout_response"
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -210,11 +280,29 @@ REPORT_BATCH_DIR = Path(env_str("EGOV_REPORT_BATCH_DIR", str(MEDIA_ROOT / "repor
 # Largest questionnaire upload accepted (the XLSX is also capped when unpacked).
 QUESTIONNAIRE_MAX_BYTES = env_int("EGOV_QUESTIONNAIRE_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
 
-MAILERS = {
-    "default": {
-        "BACKEND": env_str("EGOV_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+_EMAIL_BACKEND = env_str("EGOV_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+_SMTP = "django.core.mail.backends.smtp.EmailBackend"
+MAILERS: dict[str, dict[str, object]] = {"default": {"BACKEND": _EMAIL_BACKEND}}
+if _EMAIL_BACKEND == _SMTP:
+    _smtp_ssl = env_bool("EGOV_SMTP_SSL", False)
+    _smtp_starttls = env_bool("EGOV_SMTP_STARTTLS", not _smtp_ssl)
+    MAILERS["default"]["OPTIONS"] = {
+        "host": env_str("EGOV_SMTP_HOST"),
+        "port": env_int("EGOV_SMTP_PORT", 465 if _smtp_ssl else 587, minimum=1),
+        "username": env_str("EGOV_SMTP_USER", ""),
+        "password": env_str("EGOV_SMTP_PASSWORD", ""),
+        "use_tls": _smtp_starttls,
+        "use_ssl": _smtp_ssl,
+        "timeout": env_int("EGOV_SMTP_TIMEOUT", 10, minimum=1),
     }
-}
+    if _smtp_ssl and _smtp_starttls:
+        raise ImproperlyConfigured(
+            "EGOV_SMTP_STARTTLS と EGOV_SMTP_SSL は同時に有効にできません "
+            "/ EGOV_SMTP_STARTTLS and EGOV_SMTP_SSL are mutually exclusive."
+        )
+# Each e-mail is sent by the task queue after commit, tried this many times with back-off.
+MAIL_MAX_ATTEMPTS = env_int("EGOV_MAIL_MAX_ATTEMPTS", 5, minimum=1)
+MAIL_RETRY_BASE_SECONDS = env_int("EGOV_MAIL_RETRY_SECONDS", 60, minimum=1)
 # Absolute links in notification e-mails start with this.
 SITE_URL = env_str("EGOV_SITE_URL", "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env_str("EGOV_DEFAULT_FROM_EMAIL", "egov-assess@localhost")
@@ -228,5 +316,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("EGOV_LOG_LEVEL", "INFO")},
     # WeasyPrint logs every layout step at INFO; keep its warnings (refused URLs, fonts).
-    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
+    "loggers": {
+        "weasyprint.progress": {"level": "WARNING"},
+        # django-axes logs every login at INFO; failures are in the audit trail (AccountEvent).
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -62,6 +62,12 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture
+def immediate_tasks(settings):
+    """Tasks (e-mail delivery) run as soon as they are enqueued, i.e. after the commit."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture
 def body(db):
     def get(code: str) -> Body:
         return Body.objects.get(code=code)

@@ -18,6 +18,7 @@ CHROMIUM_ARGS = [
 def make_user(username: str, role: str, body_code: str | None) -> User:
     user = User.objects.create_user(
         username=username,
+        email=f"{username}@example.jp",
         password=PASSWORD,
         role=role,
         body=Body.objects.get(code=body_code) if body_code else None,

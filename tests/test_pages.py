@@ -65,14 +65,21 @@ def test_assessment_url_is_readable_and_shareable(make_assessment):
 def test_the_demo_password_is_refused_when_debug_is_off(client, sapporo_staff):
     sapporo_staff.set_password("egov-demo-2026")
     sapporo_staff.save()
-    assert not client.login(username="sapporo-staff", password="egov-demo-2026")
+    # Through the login form: django-axes needs the request (client.login passes none).
+    response = client.post(
+        reverse("login"), {"username": "sapporo-staff", "password": "egov-demo-2026"}
+    )
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
 
 
 @override_settings(DEBUG=True)
 def test_the_demo_password_works_in_debug(client, sapporo_staff):
     sapporo_staff.set_password("egov-demo-2026")
     sapporo_staff.save()
-    assert client.login(username="sapporo-staff", password="egov-demo-2026")
+    response = client.post(
+        reverse("login"), {"username": "sapporo-staff", "password": "egov-demo-2026"}
+    )
+    assert response.status_code == 302 and client.session["_auth_user_id"] == str(sapporo_staff.pk)
 
 
 @override_settings(SESSION_ABSOLUTE_SECONDS=60)

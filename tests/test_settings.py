@@ -60,3 +60,44 @@ def test_production_refuses_an_insecure_secret_key(tmp_path):
 def test_language_and_time_zone(settings):
     assert settings.LANGUAGE_CODE == "ja" and settings.TIME_ZONE == "Asia/Tokyo"
     assert ("en", "English") in settings.LANGUAGES
+
+
+def test_documented_production_mail_settings_pass_check_deploy():
+    """SMTP from the environment: the options reach MAILERS and mail.E001 is gone."""
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    env = {
+        "DJANGO_SETTINGS_MODULE": "egov.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "k" * 60,
+        "EGOV_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EGOV_SMTP_HOST": "smtp.example.jp",
+        "EGOV_SMTP_SSL": "1",
+        "EGOV_SMTP_USER": "egov",
+        "EGOV_SMTP_PASSWORD": "secret",
+        "PATH": "/usr/bin:/bin",
+    }
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "from django.core.management import call_command; "
+        "print(settings.MAILERS['default']['OPTIONS']); call_command('check', '--deploy')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=settings.BASE_DIR, capture_output=True, text=True
+    )
+    assert "'host': 'smtp.example.jp', 'port': 465" in result.stdout
+    assert "'use_tls': False, 'use_ssl': True" in result.stdout
+    assert "mail.E001" not in result.stdout + result.stderr
+    # STARTTLS and SSL together are refused at start-up, naming the variables.
+    env |= {"EGOV_SMTP_STARTTLS": "1"}
+    refused = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode != 0 and "EGOV_SMTP_STARTTLS" in refused.stderr

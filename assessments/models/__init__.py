@@ -1,6 +1,7 @@
 """The domain's models, a module per topic; import them from here (``assessments.models``)."""
 
 from assessments.levels import MAX_LEVEL, Level
+from assessments.models.accounts import AccountEvent, Invitation, OutboundMail
 from assessments.models.assessments import (
     Answer,
     AnswerChange,
@@ -16,6 +17,7 @@ from assessments.models.users import User
 
 __all__ = [
     "MAX_LEVEL",
+    "AccountEvent",
     "Answer",
     "AnswerChange",
     "Assessment",
@@ -23,9 +25,11 @@ __all__ = [
     "Body",
     "CrosswalkLink",
     "Guideline",
+    "Invitation",
     "Level",
     "LevelDescription",
     "Measure",
+    "OutboundMail",
     "ReportBatch",
     "ReviewComment",
     "SurveyRound",

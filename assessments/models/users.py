@@ -3,6 +3,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from assessments.models.registry import Body
@@ -39,6 +40,10 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=Q(role="") | Q(role=Role.NATIONAL_ADMIN) | Q(body__isnull=False),
                 name="user_body_required_for_role",
+            ),
+            # Notifications and invitations go to this address: one account per address.
+            models.UniqueConstraint(
+                Lower("email"), condition=~Q(email=""), name="user_email_unique"
             ),
         ]
 

@@ -1,0 +1,1 @@
+"""Accounts: invitations, bulk onboarding, the audit of account events, allauth/axes glue."""
