@@ -199,7 +199,9 @@ def test_round_trip_previews_exactly_the_edits_then_applies_them(
     sapporo.refresh_from_db()
     assert sapporo.version == 2
     changes = AnswerChange.objects.filter(answer__assessment=sapporo)
-    assert changes.count() == 5 and set(changes.values_list("source", flat=True)) == {"xlsx"}
+    assert changes.count() == 5 and set(changes.values_list("source", flat=True)) == {
+        "questionnaire"
+    }
     assert changes.get(answer=answers[m[0].pk]).changes == {"level": [0, 3]}
     # 該当なし is recorded with the web forms' field names, so the history view can show it.
     na_change = changes.get(answer=answers[m[5].pk]).changes
@@ -229,7 +231,7 @@ def test_a_new_answer_is_created_from_the_file(client, sapporo_staff, make_asses
         and answer.level == 2
         and answer.updated_by == sapporo_staff
     )
-    assert answer.changes.get().source == "xlsx"
+    assert answer.changes.get().source == "questionnaire"
 
 
 def test_uploading_to_a_not_started_assessment_starts_it(

@@ -1,7 +1,10 @@
 """Filling an assessment: overview, a page per section, autosave, history, evidence, submit."""
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -175,9 +178,51 @@ def _render_section(request, assessment, section, measures, current, forms, conf
             ],
             "next_section": filling.next_section(assessment, section),
             "formula": FORMULA,
+            "autosave_messages": _autosave_messages(request) if forms else None,
         },
         status=status,
     )
+
+
+def _autosave_messages(request) -> dict:
+    """What static/js/autosave.js says, translated here (the script holds no text of its own)."""
+    return {
+        "saving": _("保存しています…"),
+        "invalid": _("保存できませんでした。入力内容を確認してください。"),
+        "offline": _(
+            "保存できませんでした（通信エラー）。入力はこのブラウザに残っています。"
+            "通信が戻ると自動で保存し直します。"
+        ),
+        "login": _(
+            "ログインの有効期限が切れたため保存できませんでした。入力はこの画面とこのブラウザに"
+            "残っています。新しいタブでログインし直してからこのタブに戻ると、自動で保存します。"
+        ),
+        "login_link": _("新しいタブでログインする"),
+        "login_url": f"{reverse('login')}?next={reverse('home')}",
+        "locked": _(
+            "この自己評価は提出済みまたは承認済みになったため、保存できません。入力はこの画面と"
+            "このブラウザに残っているので、必要ならコピーして控えてください。"
+        ),
+        "conflict": _(
+            "他の人がこの項目を先に保存しました。「この章を保存」を押すと、両方の内容を比べて"
+            "選べます。"
+        ),
+        "draft_label": _("保存されていない入力"),
+        "draft_found": _(
+            "この項目には、まだ保存されていない入力がこのブラウザに残っています（%(time)s）。"
+        ),
+        "draft_newer": _(
+            "その後、この項目は保存されています（ほかの人か別のタブ）。下の内容と比べてから"
+            "復元してください。"
+        ),
+        "restore": _("復元して保存"),
+        "discard": _("破棄"),
+        "discarded": _("残っていた入力を破棄しました。"),
+        "drafts_summary": _(
+            "保存されていない入力が残っている項目があります。各項目で「復元して保存」か"
+            "「破棄」を選んでください。"
+        ),
+    }
 
 
 def _rebind_after_conflict(request, measures, result):
@@ -215,15 +260,37 @@ def _measure_for(assessment: Assessment, measure_ref: str) -> Measure:
     )
 
 
-@login_required
+def _json_login_required(view):
+    """Like login_required, but a JSON 401 instead of a redirect: the script keeps the text."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return JsonResponse(
+                {"ok": False, "reason": "login", "message": _("ログインの有効期限が切れました。")},
+                status=401,
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@_json_login_required
 @require_POST
 def answer_autosave(
     request, body_code: str, fiscal_year: int, guideline_code: str, measure_ref: str
 ):
-    """Save one measure's fields as they change (static/js/autosave.js); JSON in and out."""
-    assessment = access.get_rw_assessment_for_user(
-        request.user, body_code, fiscal_year, guideline_code
-    )
+    """Save one measure's fields as they change (static/js/autosave.js); JSON in and out.
+
+    401 when the session is gone, 403 when the assessment can no longer be changed, 409 when a
+    colleague saved first; the script explains each and keeps the text in the browser.
+    """
+    try:
+        assessment = access.get_rw_assessment_for_user(
+            request.user, body_code, fiscal_year, guideline_code
+        )
+    except PermissionDenied:
+        return _locked()
     measure = _measure_for(assessment, measure_ref)
     form = AnswerForm(request.POST, measure=measure)
     if not form.is_valid():
@@ -243,12 +310,15 @@ def answer_autosave(
             user=request.user,
             data=form.answer_data(),
             expected_version=form.cleaned_data["version"],
-            source="autosave",
+            source=AnswerChange.Source.AUTOSAVE,
         )
+    except PermissionDenied:
+        return _locked()
     except answers.StaleAnswer:
         return JsonResponse(
             {
                 "ok": False,
+                "reason": "conflict",
                 "conflict": True,
                 "message": _(
                     "他の人がこの項目を先に保存したため、自動保存しませんでした。"
@@ -264,6 +334,17 @@ def answer_autosave(
             "version": answer.version if answer else form.cleaned_data["version"],
             "message": _("保存しました %(time)s") % {"time": now},
         }
+    )
+
+
+def _locked() -> JsonResponse:
+    return JsonResponse(
+        {
+            "ok": False,
+            "reason": "locked",
+            "message": _("提出済みまたは承認済みのため、この自己評価は変更できません。"),
+        },
+        status=403,
     )
 
 

@@ -80,10 +80,11 @@ ENTRIES = {
         Entry(body_staff_writes(302), kwargs=section_kwargs, method="post", data=unchanged_section),
         Entry(everyone(405), kwargs=section_kwargs, method="put"),
     ],
+    # Autosave answers JSON 401, not a login redirect, so the script keeps the typed text.
     "answer_autosave": [
-        Entry(everyone(405), kwargs=measure_kwargs),
+        Entry(everyone(405, anonymous=401), kwargs=measure_kwargs),
         Entry(
-            body_staff_writes(200),
+            body_staff_writes(200) | {"anonymous": 401},
             kwargs=measure_kwargs,
             method="post",
             data=autosave_data,
