@@ -400,6 +400,13 @@ def describe_changes(changes: dict) -> list[tuple[str, str, str]]:
             return str(levels.NOT_APPLICABLE_LABEL) if value else _("該当なしではない")
         return str(value)
 
+    if "evidence_file" in changes:
+        # The storage path is internal (evidence/<code>/<year>/<uuid>.pdf): show the user's name.
+        old, new = changes["evidence_file"]
+        changes = {k: v for k, v in changes.items() if k != "evidence_file"}
+        if "evidence_name" not in changes:
+            replaced = _("（同じ名前のファイルに差し替え）") if new else "—"
+            changes["evidence_name"] = ["—" if not old else replaced, replaced]
     order = {name: i for i, name in enumerate(TRACKED_FIELDS)}
     return [
         (str(Answer._meta.get_field(name).verbose_name), show(name, old), show(name, new))

@@ -8,7 +8,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -33,7 +36,8 @@ def review_queue(request):
 
 
 def _render_review(request, assessment, *, comment_form=None, return_form=None, status=200):
-    rows = selected.review_rows(assessment)
+    transitions = list(assessment.transitions.select_related("by"))
+    rows = selected.review_rows(assessment, transitions)
     reviewer = access.can_review(request.user, assessment)
     if reviewer and assessment.status == Assessment.Status.SUBMITTED:
         for row in rows:
@@ -47,12 +51,20 @@ def _render_review(request, assessment, *, comment_form=None, return_form=None, 
         "assessment": assessment,
         "scored": filling.scored(assessment),
         "rows": rows,
-        "transitions": assessment.transitions.select_related("by"),
+        "transitions": transitions,
         "can_review": reviewer,
         "can_return": "return" in actions,
         "can_approve": "approve" in actions,
         "return_form": return_form or ReturnForm(),
         "approve_form": ApproveForm(),
+        "comment_messages": {
+            "saving": _("コメントを送信しています…"),
+            "failed": _("コメントを保存できませんでした。入力はそのまま残っています。"),
+            "login": _(
+                "ログインの有効期限が切れたため、コメントを保存できませんでした。入力はそのまま"
+                "残っています。新しいタブでログインし直してから、もう一度押してください。"
+            ),
+        },
         "formula": FORMULA,
     }
     return render(request, "assessments/review.html", context, status=status)
@@ -68,26 +80,48 @@ def review(request, body_code: str, fiscal_year: int, guideline_code: str):
     return _render_review(request, assessment)
 
 
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
 @login_required
 @require_POST
 def review_comment(request, body_code: str, fiscal_year: int, guideline_code: str):
+    """Add a comment on one measure: JSON for the page's script (nothing else on the page is
+    reloaded, so text typed elsewhere stays), a redirect back to the measure without it."""
     assessment = access.get_reviewable_assessment(
         request.user, body_code, fiscal_year, guideline_code
     )
     form = ReviewCommentForm(request.POST, assessment=assessment)
+    error = None
     if form.is_valid():
         try:
-            workflow.review_comment_add(
+            comment = workflow.review_comment_add(
                 assessment=assessment,
                 user=request.user,
                 measure=form.cleaned_data["measure"],
                 body=form.cleaned_data["body"],
                 needs_fix=form.cleaned_data["needs_fix"],
             )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-            return redirect("review", **assessment.url_kwargs)
-        messages.success(request, _("コメントを追加しました。"))
+        except ValidationError as refused:
+            error = " ".join(refused.messages)
+        else:
+            done = _("%(ref)s にコメントを追加しました。") % {"ref": comment.measure.ref}
+            if _wants_json(request):
+                html = render_to_string(
+                    "assessments/includes/_review_comment.html", {"comment": comment}, request
+                )
+                return JsonResponse({"ok": True, "message": done, "html": html})
+            messages.success(request, done)
+            return redirect(
+                reverse("review", kwargs=assessment.url_kwargs) + f"#m-{comment.measure_id}"
+            )
+    if _wants_json(request):
+        errors = {k: [str(e) for e in v] for k, v in form.errors.items()}
+        message = error or " ".join(m for v in errors.values() for m in v)
+        return JsonResponse({"ok": False, "message": message, "errors": errors}, status=400)
+    if error:
+        messages.error(request, error)
         return redirect("review", **assessment.url_kwargs)
     return _render_review(request, assessment, comment_form=form, status=400)
 
