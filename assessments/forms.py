@@ -291,6 +291,27 @@ class ReturnForm(forms.Form):
         self.helper.disable_csrf = True
 
 
+class ReopenForm(forms.Form):
+    """Reopen an approved assessment (back to 差戻し) with the reason."""
+
+    comment = forms.CharField(
+        label=gettext_lazy("再開の理由"),
+        max_length=TRANSITION_COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": gettext_lazy("再開の理由を入力してください。"),
+            "max_length": TOO_LONG,
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "reopen-%s")
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper(self)
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+
 class ApproveForm(forms.Form):
     comment = forms.CharField(
         label=gettext_lazy("承認コメント（任意）"),

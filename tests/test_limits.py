@@ -6,6 +6,8 @@ Personas (tests/conftest.py): sapporo_staff fills 札幌市's FY2026 assessment.
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
 
 from assessments import answers
 from assessments.limits import ANSWER_TEXT_MAX_LENGTHS
@@ -163,3 +165,84 @@ def test_target_level_and_year_must_make_sense(client, sapporo_staff, assessment
         url, fields(measure, level="3", target_level="4", target_fiscal_year=current_fiscal_year())
     )
     assert ok.json()["ok"]
+
+
+# --- History: the true source of each change, no storage path, paginated ------------------------
+
+
+def test_history_names_the_questionnaire_and_never_a_storage_path(
+    client, sapporo_staff, assessment, scored_2003
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    fill(assessment, scored_2003, user=sapporo_staff)
+    measure = scored_2003[0]
+    client.force_login(sapporo_staff)
+    first = 10
+    data = edit(download(client, assessment), {f"{NOTE_COL}{first}": "調査票で直した"})
+    token = upload(client, assessment, data).context["token"]
+    client.post(reverse("questionnaire_apply", kwargs=assessment.url_kwargs), {"token": token})
+    version = Answer.objects.get(assessment=assessment, measure=measure).version
+    answers.answer_save(  # what the section form's save does with an uploaded file
+        assessment=assessment,
+        measure=measure,
+        user=sapporo_staff,
+        data={"level": 1},
+        expected_version=version,
+        evidence_upload=SimpleUploadedFile("監査報告書.pdf", b"%PDF-1.4\n"),
+    )
+    stored = Answer.objects.get(assessment=assessment, measure=measure)
+    assert stored.evidence_file.name.startswith("evidence/")
+    html = html_of(client.get(measure_url("answer_history", assessment, measure.ref)))
+    assert "調査票（Excel）の取込み" in html and "調査票で直した" in html
+    assert "画面から保存" in html and "監査報告書.pdf" in html
+    assert stored.evidence_file.name not in html and "evidence/" not in html
+
+
+def test_history_is_paginated(client, sapporo_staff, assessment, scored_2003):
+    measure = scored_2003[0]
+    client.force_login(sapporo_staff)
+    url = measure_url("answer_autosave", assessment, measure.ref)
+    for version in range(55):
+        client.post(url, fields(measure, version=version, level=str(version % 5)))
+    history = measure_url("answer_history", assessment, measure.ref)
+    assert html_of(client.get(history)).count("自動保存") == 50
+    assert html_of(client.get(history + "?page=2")).count("自動保存") == 5
+
+
+# --- A returned assessment shows why, and what to fix, until resubmitted ------------------------
+
+
+def test_returned_assessment_shows_the_reason_and_the_fixes_until_resolved(
+    client, sapporo_staff, hokkaido_reviewer, assessment, scored_2003
+):
+    from assessments.models import AssessmentTransition, ReviewComment
+
+    measure = scored_2003[4]
+    Answer.objects.create(assessment=assessment, measure=measure, level=1)
+    type(assessment).objects.filter(pk=assessment.pk).update(status="returned")
+    AssessmentTransition.objects.create(
+        assessment=assessment,
+        from_status="submitted",
+        to_status="returned",
+        by=hokkaido_reviewer,
+        comment="根拠資料を添付してください",
+    )
+    ReviewComment.objects.create(
+        assessment=assessment,
+        measure=measure,
+        author=hokkaido_reviewer,
+        body="計画書が必要です",
+        needs_fix=True,
+    )
+    client.force_login(sapporo_staff)
+    html = html_of(client.get(assessment.get_absolute_url()))
+    top = html.index("差し戻されました")
+    assert top < html.index("項目ごとの回答")  # at the top, not at the bottom in the log
+    assert "根拠資料を添付してください" in html and "計画書が必要です" in html
+    assert f"sections/{measure.section.ref}/#measure-{measure.order}" in html
+    page = html_of(client.get(section_url(assessment, measure.section.ref)))
+    assert page.count("要修正") >= 3  # navigation, the measure's heading, the comment
+    ReviewComment.objects.update(resolved_at=timezone.now())
+    html = html_of(client.get(assessment.get_absolute_url()))
+    assert "計画書が必要です" not in html

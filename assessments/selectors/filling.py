@@ -65,3 +65,15 @@ def next_section(assessment: Assessment, section: Measure) -> Measure | None:
         .filter(order__gt=section.order)
         .first()
     )
+
+
+def open_fixes(assessment: Assessment) -> list[ReviewComment]:
+    """A returned assessment's unresolved 要修正 comments with their measures (one query; none
+    unless the assessment is returned)."""
+    if assessment.status != Assessment.Status.RETURNED:
+        return []
+    return list(
+        ReviewComment.objects.filter(
+            assessment=assessment, needs_fix=True, resolved_at__isnull=True
+        ).select_related("measure", "author")
+    )

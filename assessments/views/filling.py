@@ -5,6 +5,7 @@ import functools
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,6 +27,8 @@ from assessments.models import (
 from assessments.scoring import FORMULA
 from assessments.selectors import filling
 
+HISTORY_PAGE_SIZE = 50
+
 
 @login_required
 @require_GET
@@ -38,6 +41,12 @@ def assessment_detail(request, body_code: str, fiscal_year: int, guideline_code:
     by_measure = {a.measure_id: a for a in assessment.answers.all()}
     sections = filling.section_rows(assessment)
     refs = {row.section.pk: row.section.ref for row in sections}
+    transitions = list(
+        AssessmentTransition.objects.filter(assessment=assessment)
+        .select_related("by")
+        .order_by("at", "id")
+    )
+    fixes = filling.open_fixes(assessment)
     return render(
         request,
         "assessments/assessment_detail.html",
@@ -46,9 +55,15 @@ def assessment_detail(request, body_code: str, fiscal_year: int, guideline_code:
             "scored": filling.scored(assessment),
             "sections": sections,
             "rows": [(m, by_measure.get(m.pk), refs.get(m.section_id)) for m in measures],
-            "transitions": AssessmentTransition.objects.filter(assessment=assessment)
-            .select_related("by")
-            .order_by("at", "id"),
+            "transitions": transitions,
+            "returned": next(
+                (t for t in reversed(transitions) if t.to_status == Assessment.Status.RETURNED),
+                None,
+            )
+            if assessment.status == Assessment.Status.RETURNED
+            else None,
+            "fixes": [(c, refs.get(c.measure.section_id)) for c in fixes],
+            "fix_sections": {c.measure.section_id for c in fixes},
             "editable": access.can_edit_answers(request.user, assessment),
             "can_review": access.can_review(request.user, assessment),
             "formula": FORMULA,
@@ -124,7 +139,7 @@ def assessment_section(
 
 
 def _save_section(request, assessment, forms, current) -> answers.SaveResult:
-    """Save the measures whose form changed, and carried answers (saving confirms them)."""
+    """Save the measures whose form changed (carried answers stay unconfirmed until confirmed)."""
     return answers.answers_save(
         assessment=assessment,
         user=request.user,
@@ -136,7 +151,7 @@ def _save_section(request, assessment, forms, current) -> answers.SaveResult:
                 f.cleaned_data.get("evidence_file") or None,
             )
             for pk, f in forms.items()
-            if f.is_bound and (f.has_changed() or (pk in current and current[pk].carried_over_from))
+            if f.is_bound and f.has_changed()
         ],
     )
 
@@ -153,6 +168,7 @@ def _saved(request, assessment, section):
 
 def _render_section(request, assessment, section, measures, current, forms, conflicts, status):
     comments = filling.comments_by_measure(assessment, measure__section=section)
+    fixes = filling.open_fixes(assessment)
     return render(
         request,
         "assessments/assessment_section.html",
@@ -179,6 +195,9 @@ def _render_section(request, assessment, section, measures, current, forms, conf
             "next_section": filling.next_section(assessment, section),
             "formula": FORMULA,
             "autosave_messages": _autosave_messages(request) if forms else None,
+            "carried_count": sum(1 for a in current.values() if a.carried_over_from),
+            "fix_sections": {c.measure.section_id for c in fixes},
+            "fix_measures": {c.measure_id for c in fixes},
         },
         status=status,
     )
@@ -361,13 +380,15 @@ def answer_history(
     changes = AnswerChange.objects.filter(
         answer__assessment=assessment, answer__measure=measure
     ).select_related("changed_by")
+    page = Paginator(changes, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "assessments/history.html",
         {
             "assessment": assessment,
             "measure": measure,
-            "changes": [(c, answers.describe_changes(c.changes)) for c in changes],
+            "page": page,
+            "changes": [(c, answers.describe_changes(c.changes)) for c in page],
         },
     )
 
@@ -420,8 +441,11 @@ def assessment_submit(request, body_code: str, fiscal_year: int, guideline_code:
             messages.success(request, _("提出しました。審査担当の確認をお待ちください。"))
             return redirect(assessment)
     missing = workflow.missing_measures(assessment)
+    unconfirmed = workflow.unconfirmed_measures(assessment)
     refs = dict(
-        Measure.objects.filter(pk__in={m.section_id for m in missing}).values_list("pk", "ref")
+        Measure.objects.filter(pk__in={m.section_id for m in missing + unconfirmed}).values_list(
+            "pk", "ref"
+        )
     )
     return render(
         request,
@@ -429,6 +453,7 @@ def assessment_submit(request, body_code: str, fiscal_year: int, guideline_code:
         {
             "assessment": assessment,
             "missing": [(m, refs.get(m.section_id)) for m in missing],
+            "unconfirmed": [(m, refs.get(m.section_id)) for m in unconfirmed],
             "may_submit": any(
                 a.name == "submit" for a in workflow.available_actions(request.user, assessment)
             ),
@@ -436,6 +461,29 @@ def assessment_submit(request, body_code: str, fiscal_year: int, guideline_code:
         },
         status=status,
     )
+
+
+@login_required
+@require_POST
+def answers_confirm(request, body_code: str, fiscal_year: int, guideline_code: str):
+    """Confirm carried-over answers: one measure (`measure`) or a whole section (`section`)."""
+    assessment = access.get_rw_assessment_for_user(
+        request.user, body_code, fiscal_year, guideline_code
+    )
+    scored = Measure.objects.filter(guideline=assessment.guideline_id).scored()
+    if request.POST.get("section"):
+        section = _section_for(assessment, request.POST["section"])
+        measures, back = list(scored.filter(section=section)), _section_url(assessment, section)
+    else:
+        measure = _measure_for(assessment, request.POST.get("measure", ""))
+        measures = [measure]
+        back = f"{_section_url(assessment, measure.section)}#measure-{measure.order}"
+    confirmed = answers.answers_confirm(assessment=assessment, user=request.user, measures=measures)
+    messages.success(
+        request,
+        _("引継ぎの回答 %(count)s 件を確認済みにしました。") % {"count": len(confirmed)},
+    )
+    return redirect(back)
 
 
 @login_required

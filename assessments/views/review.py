@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from assessments import access, workflow
-from assessments.forms import ApproveForm, ReturnForm, ReviewCommentForm
+from assessments.forms import ApproveForm, ReopenForm, ReturnForm, ReviewCommentForm
 from assessments.models import Assessment
 from assessments.scoring import FORMULA
 from assessments.selectors import filling
@@ -35,7 +35,9 @@ def review_queue(request):
     return render(request, "assessments/review_queue.html", {"page": page})
 
 
-def _render_review(request, assessment, *, comment_form=None, return_form=None, status=200):
+def _render_review(
+    request, assessment, *, comment_form=None, return_form=None, reopen_form=None, status=200
+):
     transitions = list(assessment.transitions.select_related("by"))
     rows = selected.review_rows(assessment, transitions)
     reviewer = access.can_review(request.user, assessment)
@@ -57,6 +59,8 @@ def _render_review(request, assessment, *, comment_form=None, return_form=None, 
         "can_approve": "approve" in actions,
         "return_form": return_form or ReturnForm(),
         "approve_form": ApproveForm(),
+        "can_reopen": "reopen" in actions,
+        "reopen_form": reopen_form or ReopenForm(),
         "comment_messages": {
             "saving": _("コメントを送信しています…"),
             "failed": _("コメントを保存できませんでした。入力はそのまま残っています。"),
@@ -127,7 +131,7 @@ def review_comment(request, body_code: str, fiscal_year: int, guideline_code: st
 
 
 def _transition(request, assessment, action: str, form):
-    kept = {"return_form": form} if action == "return" else {}
+    kept = {"return": {"return_form": form}, "reopen": {"reopen_form": form}}.get(action, {})
     if not form.is_valid():
         return _render_review(request, assessment, **kept, status=400)
     try:
@@ -140,7 +144,11 @@ def _transition(request, assessment, action: str, form):
     except workflow.TransitionError as error:
         messages.error(request, " ".join(error.messages))
         return _render_review(request, assessment, **kept, status=409)
-    done = {"return": _("差し戻しました。"), "approve": _("承認しました。")}[action]
+    done = {
+        "return": _("差し戻しました。"),
+        "approve": _("承認しました。"),
+        "reopen": _("承認を取り消して差戻しに戻しました。団体が修正して再提出できます。"),
+    }[action]
     messages.success(request, done)
     return redirect("review", **assessment.url_kwargs)
 
@@ -161,3 +169,13 @@ def review_approve(request, body_code: str, fiscal_year: int, guideline_code: st
         request.user, body_code, fiscal_year, guideline_code
     )
     return _transition(request, assessment, "approve", ApproveForm(request.POST))
+
+
+@login_required
+@require_POST
+def review_reopen(request, body_code: str, fiscal_year: int, guideline_code: str):
+    """Reopen an approved assessment with a reason: back to 差戻し, recorded."""
+    assessment = access.get_reopenable_assessment(
+        request.user, body_code, fiscal_year, guideline_code
+    )
+    return _transition(request, assessment, "reopen", ReopenForm(request.POST))

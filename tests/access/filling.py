@@ -98,6 +98,17 @@ ENTRIES = {
         # Incomplete: staff get the page back listing what is missing; readers may not submit.
         Entry(body_staff_writes(400), kwargs=assessment_kwargs, method="post", before_each=reopen),
     ],
+    # Confirming carried answers: the body's staff (back to the section), readers 403.
+    "answers_confirm": [
+        Entry(everyone(405), kwargs=assessment_kwargs),
+        Entry(
+            body_staff_writes(302),
+            kwargs=assessment_kwargs,
+            method="post",
+            data=lambda ctx: {"measure": MEASURE},
+            before_each=reopen,
+        ),
+    ],
     "assessment_start": [
         Entry(everyone(405), method="get"),
         Entry(
