@@ -219,10 +219,14 @@ class StartAssessmentForm(forms.Form):
         widget=forms.RadioSelect,
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, started: frozenset[str] = frozenset(), **kwargs):
+        """`started`: codes of the guidelines the body already has a started assessment of this
+        fiscal year; they are not offered again (their assessment is linked instead)."""
         super().__init__(*args, **kwargs)
         # One query, whatever the template does with the choices.
-        self.guidelines = {g.code: g for g in Guideline.objects.order_by("-issued_on")}
+        self.guidelines = {
+            g.code: g for g in Guideline.objects.order_by("-issued_on") if g.code not in started
+        }
         self.fields["guideline"].choices = [
             (c, f"{g.title}（{g.issued_on.year}）") for c, g in self.guidelines.items()
         ]

@@ -246,3 +246,27 @@ def test_returned_assessment_shows_the_reason_and_the_fixes_until_resolved(
     ReviewComment.objects.update(resolved_at=timezone.now())
     html = html_of(client.get(assessment.get_absolute_url()))
     assert "計画書が必要です" not in html
+
+
+# --- Start: only what makes sense ----------------------------------------------------------------
+
+
+def test_home_offers_only_guidelines_without_an_assessment_this_year(
+    client, sapporo_staff, make_assessment
+):
+    from assessments.models import Assessment, Guideline
+
+    current = make_assessment("011002", 2026, status="approved")
+    client.force_login(sapporo_staff)
+    html = html_of(client.get(reverse("home")))
+    assert f'href="{current.get_absolute_url()}"' in html and "を開く" in html
+    assert 'value="egov-2003"' not in html and 'value="egov-2000"' in html
+    assert "まだ自己評価のない指針だけ" in html
+    # Posting the guideline that exists opens it instead of creating anything.
+    response = client.post(
+        reverse("assessment_start"), {"guideline": "egov-2003", "prefill": "none"}
+    )
+    assert response.status_code == 302 and response.url == current.get_absolute_url()
+    assert Assessment.objects.count() == 1
+    make_assessment("011002", 2026, guideline=Guideline.objects.get(code="egov-2000"))
+    assert "自己評価を始める" not in html_of(client.get(reverse("home")))

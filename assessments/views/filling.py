@@ -492,8 +492,21 @@ def assessment_start(request):
     """Start (or reopen) this fiscal year's assessment of a guideline for the user's body."""
     user = request.user
     access.require_body_staff(user)
-    form = StartAssessmentForm(request.POST)
+    started = frozenset(
+        Assessment.objects.filter(body=user.body_id, fiscal_year=current_fiscal_year())
+        .exclude(status=Assessment.Status.NOT_STARTED)
+        .values_list("guideline__code", flat=True)
+    )
+    form = StartAssessmentForm(request.POST, started=started)
     if not form.is_valid():
+        if request.POST.get("guideline") in started:
+            existing = Assessment.objects.get(
+                body=user.body_id,
+                fiscal_year=current_fiscal_year(),
+                guideline__code=request.POST["guideline"],
+            )
+            messages.info(request, _("この指針の今年度の自己評価はすでにあります。"))
+            return redirect(existing)
         messages.error(request, _("指針と回答の初期値を選んでください。"))
         return redirect("home")
     assessment = answers.assessment_start(
