@@ -66,6 +66,11 @@ def can_review(user: User, assessment: Assessment) -> bool:
     return user.is_prefecture_reviewer and assessment.body.prefecture_id == user.body_id
 
 
+def can_reopen(user: User, assessment: Assessment) -> bool:
+    """Reopening an approved assessment: its reviewer, or a national administrator (anyone)."""
+    return user.is_authenticated and (user.is_national_admin or can_review(user, assessment))
+
+
 def review_scope(user: User) -> dict:
     """The assessments `user` reviews, as a filter: prefectures, or their municipalities."""
     if user.is_authenticated and user.is_national_admin:
@@ -191,3 +196,13 @@ def may_assign(user: User, role: str, body: Body | None) -> bool:
 def require_mail_viewer(user: User) -> None:
     """Delivery failures of every e-mail: national administrators only."""
     require_national_admin(user)
+
+
+def get_reopenable_assessment(
+    user: User, body_code: str, fiscal_year: int, guideline_code: str
+) -> Assessment:
+    """404 unless the user may read the assessment; 403 unless they may reopen it."""
+    assessment = get_assessment_for_user(user, body_code, fiscal_year, guideline_code)
+    if not can_reopen(user, assessment):
+        raise PermissionDenied
+    return assessment

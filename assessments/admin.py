@@ -139,6 +139,17 @@ class AssessmentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        """Only a draft that was never submitted: a submitted or approved assessment and its
+        history are records (reopen it in the application instead). No bulk delete."""
+        if obj is None:
+            return False
+        return (
+            super().has_delete_permission(request, obj)
+            and obj.status in (obj.Status.NOT_STARTED, obj.Status.IN_PROGRESS)
+            and obj.submitted_at is None
+        )
+
 
 @admin.register(models.AnswerChange)
 class AnswerChangeAdmin(admin.ModelAdmin):
@@ -151,3 +162,6 @@ class AnswerChangeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the history of an answer is never rewritten

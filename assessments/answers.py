@@ -19,7 +19,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assessments import access, levels, workflow
+from assessments import access, workflow
 from assessments.evidence import extension, safe_filename
 from assessments.models import (
     Answer,
@@ -32,23 +32,11 @@ from assessments.models import (
     SurveyRound,
     User,
 )
-
-# The fields a user edits, in the order they are shown.
-EDITABLE_FIELDS = (
-    "level",
-    "not_applicable",
-    "not_applicable_reason",
-    "note",
-    "evidence_url",
-    "department",
-    "target_level",
-    "target_fiscal_year",
-    "improvement_plan",
+from assessments.models.assessments import (
+    CARRIED_FIELDS,
+    EDITABLE_FIELDS,
+    TRACKED_FIELDS,
 )
-# Carried from last year or through the crosswalk (an evidence file stays with its own answer).
-CARRIED_FIELDS = tuple(f for f in EDITABLE_FIELDS if f not in ("target_fiscal_year",))
-FILE_FIELDS = ("evidence_file", "evidence_name")
-TRACKED_FIELDS = EDITABLE_FIELDS + FILE_FIELDS + ("carried_over_from",)
 
 PREFILL_CHOICES = ("none", "previous_year", "crosswalk")
 # Validated by the caller; checking them in full_clean() would cost a query per answer.
@@ -75,6 +63,7 @@ class AnswerInput:
     data: dict
     expected_version: int
     evidence_upload: object = None
+    confirm: bool = False  # clear the 引継ぎ（未確認） marker (answers_confirm)
 
 
 @dataclass
@@ -95,12 +84,14 @@ def _plain(value):
     return str(value)
 
 
-def _new_values(answer: Answer | None, data: dict) -> dict:
+def _new_values(answer: Answer | None, data: dict, confirm: bool = False) -> dict:
     values = {name: getattr(answer, name) if answer else _default(name) for name in TRACKED_FIELDS}
     values.update({name: data[name] for name in EDITABLE_FIELDS if name in data})
     if values["not_applicable"]:
         values["level"] = None
-    values["carried_over_from"] = ""  # a saved answer is a confirmed answer
+    if confirm:
+        # Only an explicit confirmation clears the marker: saving is not looking at it.
+        values["carried_over_from"] = ""
     return values
 
 
@@ -177,7 +168,7 @@ def _answers_save(assessment, user, inputs, source, all_or_nothing, stored) -> S
         if (answer.version if answer else 0) != item.expected_version:
             result.stale[item.measure.pk] = StaleAnswer(item.measure, answer)
             continue
-        values = _new_values(answer, item.data)
+        values = _new_values(answer, item.data, item.confirm)
         if item.evidence_upload is not None:
             # Stored under a random name: the user's name is kept for display and download only.
             name = default_storage.save(
@@ -275,6 +266,27 @@ def answer_save(
     return result.saved.get(measure.pk)
 
 
+def answers_confirm(*, assessment: Assessment, user: User, measures: list[Measure]) -> list[Answer]:
+    """Confirm the carried-over answers (引継ぎ（未確認）) of `measures`, recorded in history.
+
+    Answers that were not carried over are left alone; a colleague's save in between is not
+    overwritten (the guarded update of answers_save).
+    """
+    carried = Answer.objects.filter(assessment=assessment, measure__in=measures).exclude(
+        carried_over_from=""
+    )
+    result = answers_save(
+        assessment=assessment,
+        user=user,
+        inputs=[
+            AnswerInput(a.measure, {}, a.version, confirm=True)
+            for a in carried.select_related("measure")
+        ],
+        source=AnswerChange.Source.CONFIRMATION,
+    )
+    return list(result.saved.values())
+
+
 # --- Starting an assessment ----------------------------------------------------------------------
 
 
@@ -289,8 +301,8 @@ def assessment_start(
 ) -> Assessment:
     """Create (or open) the body's assessment, move it to in progress, and carry answers over.
 
-    Carried answers keep `carried_over_from` until a user saves them, so the screen can show them
-    as 引継ぎ（未確認）. Nothing is carried into an assessment that already has answers.
+    Carried answers keep `carried_over_from` until a user confirms them (answers_confirm), so the
+    screen shows them as 引継ぎ（未確認） and submission waits for them. Nothing is carried into an assessment that already has answers.
     """
     if prefill not in PREFILL_CHOICES:
         raise ValueError(prefill)
@@ -317,7 +329,9 @@ def assessment_start(
     if carried:
         Answer.objects.bulk_create(answer for answer, _d in carried)
         AnswerChange.objects.bulk_create(
-            AnswerChange(answer=a, changed_by=user, changes=d, source="carry-over")
+            AnswerChange(
+                answer=a, changed_by=user, changes=d, source=AnswerChange.Source.CARRY_OVER
+            )
             for a, d in carried
         )
         Assessment.objects.filter(pk=assessment.pk).update(version=F("version") + 1)
@@ -394,23 +408,3 @@ def _through_crosswalk(assessment):
 
 
 # --- Reading the history -------------------------------------------------------------------------
-
-
-def describe_changes(changes: dict) -> list[tuple[str, str, str]]:
-    """(field label, old, new) for an AnswerChange's JSON, in the order fields are shown."""
-
-    def show(name, value):
-        if value in (None, ""):
-            return "—"
-        if name in ("level", "target_level"):
-            return levels.level_label(value)
-        if name == "not_applicable":
-            return str(levels.NOT_APPLICABLE_LABEL) if value else _("該当なしではない")
-        return str(value)
-
-    order = {name: i for i, name in enumerate(TRACKED_FIELDS)}
-    return [
-        (str(_field(name).verbose_name), show(name, old), show(name, new))
-        for name, (old, new) in sorted(changes.items(), key=lambda kv: order.get(kv[0], 99))
-        if name in order
-    ]

@@ -22,6 +22,13 @@ from assessments import levels, rounds
 from assessments.evidence import ALLOWED_EXTENSIONS, ALLOWED_LABEL, validate_evidence_file
 from assessments.fiscal_year import MAX_FISCAL_YEAR, MIN_FISCAL_YEAR, current_fiscal_year
 from assessments.levels import Level
+from assessments.limits import (
+    ANSWER_TEXT_MAX_LENGTHS,
+    EVIDENCE_URL_MAX_LENGTH,
+    REVIEW_COMMENT_MAX_LENGTH,
+    TOO_LONG,
+    TRANSITION_COMMENT_MAX_LENGTH,
+)
 from assessments.models import AccountEvent, Answer, Assessment, Body, Guideline, Measure, User
 from assessments.selectors.dashboards import Filters
 
@@ -69,11 +76,17 @@ class AnswerForm(forms.Form):
     not_applicable_reason = forms.CharField(
         label=gettext_lazy("該当なしの理由"),
         required=False,
+        max_length=ANSWER_TEXT_MAX_LENGTHS["not_applicable_reason"],
+        error_messages={"max_length": TOO_LONG},
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=gettext_lazy("「該当なし」を選んだときは必須です。"),
     )
     note = forms.CharField(
-        label=gettext_lazy("備考"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=gettext_lazy("備考"),
+        required=False,
+        max_length=ANSWER_TEXT_MAX_LENGTHS["note"],
+        error_messages={"max_length": TOO_LONG},
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     evidence_file = forms.FileField(
         label=gettext_lazy("根拠資料（ファイル）"),
@@ -84,9 +97,18 @@ class AnswerForm(forms.Form):
         ),
     )
     evidence_url = forms.URLField(
-        label=gettext_lazy("根拠資料（URL）"), required=False, max_length=500, assume_scheme="https"
+        label=gettext_lazy("根拠資料（URL）"),
+        required=False,
+        max_length=EVIDENCE_URL_MAX_LENGTH,
+        error_messages={"max_length": TOO_LONG},
+        assume_scheme="https",
     )
-    department = forms.CharField(label=gettext_lazy("担当部署"), required=False, max_length=100)
+    department = forms.CharField(
+        label=gettext_lazy("担当部署"),
+        required=False,
+        max_length=ANSWER_TEXT_MAX_LENGTHS["department"],
+        error_messages={"max_length": TOO_LONG},
+    )
     target_level = forms.TypedChoiceField(
         label=gettext_lazy("目標レベル"),
         required=False,
@@ -100,7 +122,11 @@ class AnswerForm(forms.Form):
         validators=[MinValueValidator(fy.MIN_FISCAL_YEAR), MaxValueValidator(fy.MAX_FISCAL_YEAR)],
     )
     improvement_plan = forms.CharField(
-        label=gettext_lazy("改善計画"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=gettext_lazy("改善計画"),
+        required=False,
+        max_length=ANSWER_TEXT_MAX_LENGTHS["improvement_plan"],
+        error_messages={"max_length": TOO_LONG},
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args, measure: Measure, **kwargs):
@@ -140,6 +166,19 @@ class AnswerForm(forms.Form):
             levels.validate_reason(cleaned.get("level"), cleaned.get("not_applicable_reason", ""))
         except ValidationError as refused:
             self.add_error(None, refused)
+        level, target = (
+            levels.fields_of(cleaned.get("level")).get("level"),
+            cleaned.get("target_level"),
+        )
+        if level is not None and target is not None and target < level:
+            self.add_error("target_level", _("目標レベルは現在のレベル以上を選んでください。"))
+        year = cleaned.get("target_fiscal_year")
+        if year is not None and year < current_fiscal_year():
+            self.add_error(
+                "target_fiscal_year",
+                _("目標年度は今年度（%(year)s年度）以降にしてください。")
+                % {"year": current_fiscal_year()},
+            )
         return cleaned
 
     def answer_data(self) -> dict:
@@ -190,10 +229,14 @@ class StartAssessmentForm(forms.Form):
         widget=forms.RadioSelect,
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, started: frozenset[str] = frozenset(), **kwargs):
+        """`started`: codes of the guidelines the body already has a started assessment of this
+        fiscal year; they are not offered again (their assessment is linked instead)."""
         super().__init__(*args, **kwargs)
         # One query, whatever the template does with the choices.
-        self.guidelines = {g.code: g for g in Guideline.objects.order_by("-issued_on")}
+        self.guidelines = {
+            g.code: g for g in Guideline.objects.order_by("-issued_on") if g.code not in started
+        }
         cast(forms.ChoiceField, self.fields["guideline"]).choices = [
             (c, f"{g.title}（{g.issued_on.year}）") for c, g in self.guidelines.items()
         ]
@@ -209,9 +252,12 @@ class ReviewCommentForm(forms.Form):
     measure = forms.CharField(widget=forms.HiddenInput)  # the measure's ref, e.g. II.1.(2)②
     body = forms.CharField(
         label=gettext_lazy("コメント"),
-        max_length=2000,
+        max_length=REVIEW_COMMENT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": gettext_lazy("コメントを入力してください。")},
+        error_messages={
+            "required": gettext_lazy("コメントを入力してください。"),
+            "max_length": TOO_LONG,
+        },
     )
     needs_fix = forms.BooleanField(label=gettext_lazy("要修正"), required=False)
 
@@ -239,9 +285,12 @@ class ReviewCommentForm(forms.Form):
 class ReturnForm(forms.Form):
     comment = forms.CharField(
         label=gettext_lazy("差戻しの理由"),
-        max_length=4000,
+        max_length=TRANSITION_COMMENT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": gettext_lazy("差戻しの理由を入力してください。")},
+        error_messages={
+            "required": gettext_lazy("差戻しの理由を入力してください。"),
+            "max_length": TOO_LONG,
+        },
     )
 
     def __init__(self, *args, **kwargs):
@@ -250,10 +299,32 @@ class ReturnForm(forms.Form):
         self.helper = inner_helper(self)
 
 
+class ReopenForm(forms.Form):
+    """Reopen an approved assessment (back to 差戻し) with the reason."""
+
+    comment = forms.CharField(
+        label=gettext_lazy("再開の理由"),
+        max_length=TRANSITION_COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": gettext_lazy("再開の理由を入力してください。"),
+            "max_length": TOO_LONG,
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "reopen-%s")
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper(self)
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+
 class ApproveForm(forms.Form):
     comment = forms.CharField(
         label=gettext_lazy("承認コメント（任意）"),
-        max_length=4000,
+        max_length=TRANSITION_COMMENT_MAX_LENGTH,
+        error_messages={"max_length": TOO_LONG},
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )

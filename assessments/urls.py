@@ -69,12 +69,14 @@ urlpatterns = [
         name="evidence_download",
     ),
     path(ASSESSMENT + "submit/", filling.assessment_submit, name="assessment_submit"),
+    path(ASSESSMENT + "confirm/", filling.answers_confirm, name="answers_confirm"),
     # Review chain and survey rounds (reviewers, national administrators)
     path("review/", review.review_queue, name="review_queue"),
     path(ASSESSMENT + "review/", review.review, name="review"),
     path(ASSESSMENT + "review/comment/", review.review_comment, name="review_comment"),
     path(ASSESSMENT + "review/return/", review.review_return, name="review_return"),
     path(ASSESSMENT + "review/approve/", review.review_approve, name="review_approve"),
+    path(ASSESSMENT + "review/reopen/", review.review_reopen, name="review_reopen"),
     path("rounds/", rounds.round_list, name="round_list"),
     path(
         "rounds/<slug:guideline_code>/<fy:fiscal_year>/",

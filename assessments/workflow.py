@@ -13,6 +13,10 @@ reviewer's open 要修正 comments as dealt with (resolved_at).
 | submit   | in_progress, returned             | submitted   | staff of the body (when complete)     |
 | return   | submitted                         | returned    | reviewer (prefecture / national)      |
 | approve  | submitted                         | approved    | reviewer (prefecture / national)      |
+| reopen   | approved                          | returned    | reviewer, or any national admin       |
+
+Reopening (an error found after approval) needs a reason, like returning; it is the one way
+back from approved, and it is recorded like every other change.
 """
 
 from dataclasses import dataclass
@@ -79,6 +83,14 @@ ACTIONS = {
         Action(
             "approve", gettext_lazy("承認"), (Status.SUBMITTED,), Status.APPROVED, by_reviewer=True
         ),
+        Action(
+            "reopen",
+            gettext_lazy("再開"),
+            (Status.APPROVED,),
+            Status.RETURNED,
+            by_reviewer=True,
+            needs_comment=True,
+        ),
     )
 }
 
@@ -97,8 +109,20 @@ def missing_measures(assessment: Assessment) -> list[Measure]:
     )
 
 
+def unconfirmed_measures(assessment: Assessment) -> list[Measure]:
+    """Measures whose answer was carried over and not yet confirmed, in guideline order."""
+    carried = Answer.objects.filter(assessment=assessment).exclude(carried_over_from="")
+    return list(
+        Measure.objects.filter(guideline_id=assessment.guideline_id)
+        .scored()
+        .filter(pk__in=carried.values("measure_id"))
+    )
+
+
 def may_act(user: User, assessment: Assessment, action: Action) -> bool:
     """Whether `user` holds the role for `action` on `assessment` (state aside)."""
+    if action.name == "reopen":
+        return access.can_reopen(user, assessment)
     if action.by_reviewer:
         return access.can_review(user, assessment)
     return access.can_fill(user, assessment)
@@ -139,14 +163,26 @@ def assessment_transition(
                 % {"count": len(missing), "refs": "、".join(m.ref for m in missing)},
                 code="incomplete",
             )
+        unconfirmed = unconfirmed_measures(locked)
+        if unconfirmed:
+            raise TransitionError(
+                _("引継ぎ（未確認）の項目が %(count)s 件あるため提出できません: %(refs)s")
+                % {"count": len(unconfirmed), "refs": "、".join(m.ref for m in unconfirmed)},
+                code="unconfirmed",
+            )
     if step.needs_comment and not comment.strip():
-        raise TransitionError(_("差戻しの理由を入力してください。"), code="comment_required")
+        required = {"reopen": _("再開の理由を入力してください。")}
+        raise TransitionError(
+            required.get(action, _("差戻しの理由を入力してください。")), code="comment_required"
+        )
     now = timezone.now()
     updates = {"status": step.target, "version": F("version") + 1, "updated_at": now}
     if step.target == Status.SUBMITTED:
         updates["submitted_at"] = now
     if step.target == Status.APPROVED:
         updates["approved_at"] = now
+    if action == "reopen":
+        updates["approved_at"] = None
     Assessment.objects.filter(pk=locked.pk).update(**updates)
     record = AssessmentTransition.objects.create(
         assessment=locked,

@@ -55,11 +55,19 @@ def test_reviewer_returns_with_comments_then_approves_the_resubmission(page):
     assert_accessible(page)
 
     # A per-measure comment marked 要修正.
-    page.locator(f"#comment-{security.pk}").fill("監査の記録を根拠資料として添付してください。")
-    page.locator(f"#needs-fix-{security.pk}").check()
+    page.locator(f"#comment-{security.pk}-body").fill(
+        "監査の記録を根拠資料として添付してください。"
+    )
+    page.locator(f"#comment-{security.pk}-needs_fix").check()
     page.get_by_role("button", name="II.3.(1) にコメント").click()
-    expect(page.get_by_text("コメントを追加しました。")).to_be_visible()
-    expect(page.get_by_text("監査の記録を根拠資料として添付してください。")).to_be_visible()
+    expect(page.locator(f"#m-{security.pk}-comment-status")).to_have_text(
+        "II.3.(1) にコメントを追加しました。"
+    )
+    expect(
+        page.locator(f"#m-{security.pk}-comments").get_by_text(
+            "監査の記録を根拠資料として添付してください。"
+        )
+    ).to_be_visible()
     assert_accessible(page)
 
     # Returning without a reason is refused, with the message next to the field.
@@ -114,6 +122,35 @@ def test_reviewer_returns_with_comments_then_approves_the_resubmission(page):
     page.get_by_role("link", name="札幌市と平均の比較").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("^平均との比較"))
     expect(page.locator("svg[role=img]")).to_have_count(2)
+    assert_accessible(page)
+
+
+def test_two_comments_typed_one_sent_both_kept(page):
+    """Sending one measure's comment reloads nothing: the other typed comment stays."""
+    make_user("hokkaido-reviewer", "prefecture_reviewer", "010006")
+    sapporo = submitted_assessment("011002", 1)
+    first, second = Measure.objects.filter(
+        guideline__code="egov-2003", ref__in=["II.3.(1)", "II.3.(2)"]
+    ).order_by("order")
+    log_in(page, "hokkaido-reviewer")
+    page.goto(f"{sapporo.get_absolute_url()}review/")
+    page.locator(f"#comment-{first.pk}-body").fill("一つ目のコメント")
+    page.locator(f"#comment-{second.pk}-body").fill("二つ目はまだ送らない")
+    page.get_by_label("差戻しの理由").fill("書きかけの差戻し理由")
+    page.get_by_role("button", name=f"{first.ref} にコメント").click()
+    expect(page.locator(f"#m-{first.pk}-comments")).to_contain_text("一つ目のコメント")
+    expect(page.locator(f"#comment-{first.pk}-body")).to_have_value("")
+    expect(page.locator(f"#comment-{second.pk}-body")).to_have_value("二つ目はまだ送らない")
+    expect(page.get_by_label("差戻しの理由")).to_have_value("書きかけの差戻し理由")
+    expect(page.locator("#comment-status")).to_have_text(f"{first.ref} にコメントを追加しました。")
+    assert_accessible(page)
+    assert list(sapporo.review_comments.values_list("body", flat=True)) == ["一つ目のコメント"]
+    # An empty comment is refused beside its field, and nothing else is touched.
+    page.get_by_role("button", name=f"{first.ref} にコメント").click()
+    expect(page.locator(f"#comment-{first.pk}-body-comment-error")).to_have_text(
+        "コメントを入力してください。"
+    )
+    expect(page.locator(f"#comment-{second.pk}-body")).to_have_value("二つ目はまだ送らない")
     assert_accessible(page)
 
 

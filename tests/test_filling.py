@@ -239,7 +239,7 @@ def test_keep_theirs_discards_only_my_conflicting_measure(
     assert Answer.objects.get(assessment=assessment, measure=other).level == 2
 
 
-def test_carried_answers_show_as_unconfirmed_until_saved(
+def test_carried_answers_stay_unconfirmed_until_confirmed_explicitly(
     client, sapporo_staff, assessment, guideline_2003
 ):
     first, second = section_measures(guideline_2003, "II.2")
@@ -250,10 +250,53 @@ def test_carried_answers_show_as_unconfirmed_until_saved(
     url = section_url(assessment, "II.2")
     assert "引継ぎ（未確認）" in html_of(client.get(url))
     assert "引継ぎ（未確認）" in html_of(client.get(assessment.get_absolute_url()))
+    # Saving the section unchanged confirms nothing.
     client.post(url, section_post([first, second], {first.pk: {"level": "2"}}, {first.pk: 1}))
     stored = Answer.objects.get(assessment=assessment, measure=first)
-    assert stored.carried_over_from == "" and stored.level == 2
+    assert stored.carried_over_from == "2025年度の回答" and stored.version == 1
+    # Confirming is an explicit action, recorded in the history as a confirmation.
+    response = client.post(
+        reverse("answers_confirm", kwargs=assessment.url_kwargs), {"measure": first.ref}
+    )
+    assert response.status_code == 302 and response.url.endswith(f"#measure-{first.order}")
+    stored.refresh_from_db()
+    assert stored.carried_over_from == "" and stored.level == 2 and stored.version == 2
+    change = stored.changes.get()
+    assert change.source == "confirmation" and change.changed_by == sapporo_staff
+    assert change.changes == {"carried_over_from": ["2025年度の回答", ""]}
     assert "引継ぎ（未確認）" not in html_of(client.get(url))
+    assert "引継ぎの確認" in html_of(
+        client.get(measure_url("answer_history", assessment, first.ref))
+    )
+
+
+def test_carry_over_blocks_submission_until_confirmed(
+    client, sapporo_staff, assessment, scored_2003
+):
+    _fill(assessment, scored_2003)
+    carried = scored_2003[3:5]
+    Answer.objects.filter(assessment=assessment, measure__in=carried).update(
+        carried_over_from="2025年度の回答"
+    )
+    client.force_login(sapporo_staff)
+    url = reverse("assessment_submit", kwargs=assessment.url_kwargs)
+    html = html_of(client.get(url))
+    assert "引継ぎ（未確認）の項目が 2 件あります" in html
+    assert "すべての項目に回答済みです" not in html
+    for m in carried:
+        assert f"sections/{m.section.ref}/#measure-{m.order}" in html
+    response = client.post(url)
+    assert response.status_code == 400 and "引継ぎ（未確認）の項目が 2 件" in html_of(response)
+    assessment.refresh_from_db()
+    assert assessment.status == "in_progress"
+    # One section at a time: confirming the section confirms its carried answers.
+    for section_id in {m.section_id for m in carried}:
+        ref = Measure.objects.get(pk=section_id).ref
+        client.post(reverse("answers_confirm", kwargs=assessment.url_kwargs), {"section": ref})
+    assert not Answer.objects.exclude(carried_over_from="").exists()
+    assert client.post(url).status_code == 302
+    assessment.refresh_from_db()
+    assert assessment.status == "submitted"
 
 
 def test_reviewer_comments_are_shown_on_the_measure(
@@ -590,8 +633,8 @@ def test_history_query_count_does_not_grow_with_changes(
         client.post(autosave, fields(measure, version=version, level=str(version % 5)))
     url = measure_url("answer_history", assessment, measure.ref)
     # session, user; assessment; measure with section + level descriptions (2);
-    # changes with their authors; session save (3)
-    with django_assert_num_queries(9):
+    # count of the changes (new: pagination); changes with their authors; session save (3)
+    with django_assert_num_queries(10):
         html = html_of(client.get(url))
     assert html.count("自動保存") == saves
 
@@ -604,8 +647,9 @@ def test_submit_page_query_count_does_not_grow_with_missing_measures(
     client.force_login(sapporo_staff)
     url = reverse("assessment_submit", kwargs=assessment.url_kwargs)
     client.get(url)
-    # session, user; assessment; missing measures; their sections; session save (3)
-    with django_assert_num_queries(8):
+    # session, user; assessment; missing measures; unconfirmed carry-over (new); their
+    # sections; session save (3)
+    with django_assert_num_queries(9):
         html = html_of(client.get(url))
     assert f"未回答の項目が {35 - answered} 件あります" in html
 

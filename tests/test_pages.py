@@ -36,7 +36,8 @@ def test_login_then_home_shows_the_body_and_its_assessments(
     assert "2026年度（令和8年度）" in html
     assert f"1 / {len(scored_2003)}" in html
     assert assessment.get_absolute_url() in html
-    assert html.count("/assessments/") == 1
+    # The table row and the link to this year's assessment; 函館市's is not shown.
+    assert html.count("/assessments/011002/") == 2 and "/assessments/012025/" not in html
 
 
 def test_home_query_count_does_not_grow_with_assessments(

@@ -8,9 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from assessments import answers as answers_service
 from assessments.models import Answer, AnswerChange, Assessment
 from assessments.questionnaire import layout
+from assessments.selectors.filling import describe_changes
 from tests.test_reports import fill
 
 LEVEL_COL = "E"  # columns: A ref, B title, C guidance, D level descriptions, E level …
@@ -200,7 +200,9 @@ def test_round_trip_previews_exactly_the_edits_then_applies_them(
     sapporo.refresh_from_db()
     assert sapporo.version == 2
     changes = AnswerChange.objects.filter(answer__assessment=sapporo)
-    assert changes.count() == 5 and set(changes.values_list("source", flat=True)) == {"xlsx"}
+    assert changes.count() == 5 and set(changes.values_list("source", flat=True)) == {
+        "questionnaire"
+    }
     assert changes.get(answer=answers[m[0].pk]).changes == {"level": [0, 3]}
     # 該当なし is recorded with the web forms' field names, so the history view can show it.
     na_change = changes.get(answer=answers[m[5].pk]).changes
@@ -209,9 +211,7 @@ def test_round_trip_previews_exactly_the_edits_then_applies_them(
         "not_applicable": [False, True],
         "not_applicable_reason": ["", "県が実施しているため"],
     }
-    assert ("該当なし", "該当なしではない", "該当なし") in answers_service.describe_changes(
-        na_change
-    )
+    assert ("該当なし", "該当なしではない", "該当なし") in describe_changes(na_change)
     # The token is used up: applying twice does nothing more.
     client.post(url("questionnaire_apply", sapporo), {"token": "x"})
     sapporo.refresh_from_db()
@@ -230,7 +230,7 @@ def test_a_new_answer_is_created_from_the_file(client, sapporo_staff, make_asses
         and answer.level == 2
         and answer.updated_by == sapporo_staff
     )
-    assert answer.changes.get().source == "xlsx"
+    assert answer.changes.get().source == "questionnaire"
 
 
 def test_uploading_to_a_not_started_assessment_starts_it(

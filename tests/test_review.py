@@ -80,7 +80,10 @@ def test_review_page_shows_every_answer_with_its_level_description_and_the_log(
         level=3,
         note="条例で定めた",
         evidence_url="https://example.jp/cio.pdf",
+        evidence_file="evidence/011002/2026/0f3c.pdf",
         evidence_name="規程.pdf",
+        department="情報政策課",
+        improvement_plan="CIO補佐官を置く",
     )
     Answer.objects.filter(assessment=assessment, measure=second).update(
         level=None, not_applicable=True, not_applicable_reason="合併予定なし"
@@ -94,6 +97,18 @@ def test_review_page_shows_every_answer_with_its_level_description_and_the_log(
     description = first.level_descriptions.get(level=3).description_ja
     assert description in html and "3 全庁的に運用" in html
     assert "条例で定めた" in html and "https://example.jp/cio.pdf" in html and "規程.pdf" in html
+    # The evidence is a link through the access-checked download, never the storage path.
+    evidence = reverse(
+        "evidence_download", kwargs={**assessment.url_kwargs, "measure_ref": first.ref}
+    )
+    assert f'href="{evidence}"' in html and "0f3c" not in html
+    assert "情報政策課" in html and "CIO補佐官を置く" in html
+    # The evidence is a link through the access-checked download, never the storage path.
+    evidence = reverse(
+        "evidence_download", kwargs={**assessment.url_kwargs, "measure_ref": first.ref}
+    )
+    assert f'href="{evidence}"' in html and "0f3c" not in html
+    assert "情報政策課" in html and "CIO補佐官を置く" in html
     assert "合併予定なし" in html
     assert html.count('name="body"') == len(scored_2003)  # a comment form per measure
     assert "差し戻す" in html and "承認する" in html
@@ -120,23 +135,47 @@ def test_review_page_is_read_only_for_the_body_and_404_for_another_prefecture(
 
 
 def test_review_page_query_count_is_fixed(
-    client, hokkaido_reviewer, submitted, scored_2003, django_assert_num_queries
+    client, hokkaido_reviewer, submitted, scored_2003, django_assert_num_queries, sapporo_staff
 ):
     assessment = submitted()
     client.force_login(hokkaido_reviewer)
     client.get(url("review", assessment))
-    # session; user; assessment with body, prefecture, guideline; measures with sections;
-    # level descriptions; answers; comments with authors; scores; transitions with users;
-    # session save (3)
-    with django_assert_num_queries(12):
+    # session; user; assessment with body, prefecture, guideline; transitions with users;
+    # measures with sections; level descriptions; answers; comments with authors;
+    # last year's answers (new: 前年度の回答); scores; session save (3)
+    with django_assert_num_queries(13):
         client.get(url("review", assessment))
     ReviewComment.objects.bulk_create(
         ReviewComment(assessment=assessment, measure=m, author=hokkaido_reviewer, body="確認")
         for m in scored_2003
     )
-    with django_assert_num_queries(12):
+    last_year = submitted(fiscal_year=2025)
+    with django_assert_num_queries(13):
         response = client.get(url("review", assessment))
-    assert response.content.decode().count("確認") >= len(scored_2003)
+    html = response.content.decode()
+    assert html.count("確認") >= len(scored_2003)
+    assert html.count("（2025年度）") == len(scored_2003)
+    # A resubmission with every measure changed: one more query for 前回提出からの変更.
+    for status in ("submitted", "returned"):
+        AssessmentTransition.objects.create(
+            assessment=assessment, from_status="in_progress", to_status=status, by=sapporo_staff
+        )
+    Assessment.objects.filter(pk=assessment.pk).update(status="returned")
+    from assessments import answers
+
+    answers.answers_save(
+        assessment=assessment,
+        user=sapporo_staff,
+        inputs=[answers.AnswerInput(m, {"note": "直した"}, 1) for m in scored_2003],
+    )
+    Assessment.objects.filter(pk=assessment.pk).update(status="submitted")
+    AssessmentTransition.objects.create(
+        assessment=assessment, from_status="returned", to_status="submitted", by=sapporo_staff
+    )
+    with django_assert_num_queries(14):
+        response = client.get(url("review", assessment))
+    assert response.content.decode().count("前回提出から変更あり") == len(scored_2003)
+    assert last_year.pk
 
 
 def test_reviewer_comments_then_returns_with_a_reason(

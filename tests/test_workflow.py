@@ -202,7 +202,8 @@ def test_approved_is_locked_for_answers_and_comments(
     assessment.refresh_from_db()
     assert can_edit_answers(sapporo_staff, assessment) is False
     assert available_actions(sapporo_staff, assessment) == []
-    assert available_actions(hokkaido_reviewer, assessment) == []
+    # Only reopening (back to 差戻し, with a reason) leads out of approved.
+    assert [a.name for a in available_actions(hokkaido_reviewer, assessment)] == ["reopen"]
     with pytest.raises(TransitionError):
         review_comment_add(
             assessment=assessment, user=hokkaido_reviewer, measure=scored_2003[0], body="x"
@@ -238,7 +239,8 @@ ALLOWED = {
     "in_progress": {"staff": {"submit"}},
     "submitted": {"reviewer": {"return", "approve"}},
     "returned": {"staff": {"submit"}},
-    "approved": {},
+    # Approved is final except for reopening (with a reason): its reviewer, or any national admin.
+    "approved": {"reviewer": {"reopen"}, "admin": {"reopen"}},
 }
 
 

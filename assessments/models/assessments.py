@@ -28,6 +28,12 @@ from django.utils.translation import gettext_lazy as _
 from assessments import fiscal_year as fy
 from assessments import scoring
 from assessments.levels import MAX_LEVEL, Choice, Level, choice_of, validate_reason
+from assessments.limits import (
+    ANSWER_TEXT_MAX_LENGTHS,
+    REVIEW_COMMENT_MAX_LENGTH,
+    TRANSITION_COMMENT_MAX_LENGTH,
+    max_length_validator,
+)
 from assessments.models.catalog import Guideline, Measure
 from assessments.models.registry import Body, prefecture_q, readable_bodies_q
 
@@ -246,6 +252,24 @@ class Assessment(models.Model):
         )
 
 
+# The fields a user edits, in the order they are shown.
+EDITABLE_FIELDS = (
+    "level",
+    "not_applicable",
+    "not_applicable_reason",
+    "note",
+    "evidence_url",
+    "department",
+    "target_level",
+    "target_fiscal_year",
+    "improvement_plan",
+)
+# Carried from last year or through the crosswalk (an evidence file stays with its own answer).
+CARRIED_FIELDS = tuple(f for f in EDITABLE_FIELDS if f not in ("target_fiscal_year",))
+FILE_FIELDS = ("evidence_file", "evidence_name")
+TRACKED_FIELDS = EDITABLE_FIELDS + FILE_FIELDS + ("carried_over_from",)
+
+
 @dataclass(frozen=True)
 class SectionTotals:
     """One section's progress and score in one assessment."""
@@ -297,14 +321,28 @@ class Answer(models.Model):
         _("レベル"), choices=Level.choices, null=True, blank=True
     )
     not_applicable = models.BooleanField(_("該当なし"), default=False)
-    not_applicable_reason = models.TextField(_("該当なしの理由"), blank=True)
-    note = models.TextField(_("備考"), blank=True)
+    not_applicable_reason = models.TextField(
+        _("該当なしの理由"),
+        blank=True,
+        max_length=ANSWER_TEXT_MAX_LENGTHS["not_applicable_reason"],
+        validators=[max_length_validator(ANSWER_TEXT_MAX_LENGTHS["not_applicable_reason"])],
+    )
+    note = models.TextField(
+        _("備考"),
+        blank=True,
+        max_length=ANSWER_TEXT_MAX_LENGTHS["note"],
+        validators=[max_length_validator(ANSWER_TEXT_MAX_LENGTHS["note"])],
+    )
     evidence_url = models.URLField(_("根拠資料のURL"), max_length=500, blank=True)
     evidence_file = models.FileField(
         _("根拠資料のファイル"), upload_to="evidence/%Y/%m/", blank=True, max_length=300
     )
     evidence_name = models.CharField(_("根拠資料のファイル名"), max_length=255, blank=True)
-    department = models.CharField(_("担当部署"), max_length=100, blank=True)
+    department = models.CharField(
+        _("担当部署"),
+        max_length=ANSWER_TEXT_MAX_LENGTHS["department"],
+        blank=True,
+    )
     target_level = models.PositiveSmallIntegerField(
         _("目標レベル"), choices=Level.choices, null=True, blank=True
     )
@@ -314,7 +352,12 @@ class Answer(models.Model):
         blank=True,
         validators=[MinValueValidator(fy.MIN_FISCAL_YEAR), MaxValueValidator(fy.MAX_FISCAL_YEAR)],
     )
-    improvement_plan = models.TextField(_("改善計画"), blank=True)
+    improvement_plan = models.TextField(
+        _("改善計画"),
+        blank=True,
+        max_length=ANSWER_TEXT_MAX_LENGTHS["improvement_plan"],
+        validators=[max_length_validator(ANSWER_TEXT_MAX_LENGTHS["improvement_plan"])],
+    )
     carried_over_from = models.CharField(
         _("引継ぎ元"),
         max_length=100,
@@ -374,8 +417,21 @@ class Answer(models.Model):
         validate_reason(self.choice, self.not_applicable_reason)
 
 
+class ChangeSource(models.TextChoices):
+    """How a change reached the answer (shown in its history)."""
+
+    FORM = "form", _("画面から保存")
+    AUTOSAVE = "autosave", _("自動保存")
+    QUESTIONNAIRE = "questionnaire", _("調査票（Excel）の取込み")
+    CARRY_OVER = "carry-over", _("引継ぎ")
+    CONFIRMATION = "confirmation", _("引継ぎの確認")
+    REVIEWER = "reviewer", _("審査担当")
+
+
 class AnswerChange(models.Model):
     """One save of an answer: who, when, and each changed field's old and new value."""
+
+    Source = ChangeSource
 
     answer = models.ForeignKey(
         Answer, models.CASCADE, related_name="changes", verbose_name=_("回答")
@@ -389,7 +445,9 @@ class AnswerChange(models.Model):
     )
     changed_at = models.DateTimeField(_("変更日時"), auto_now_add=True)
     changes = models.JSONField(_("変更内容"), help_text=_('{"項目名": ["旧", "新"]}'))
-    source = models.CharField(_("経路"), max_length=30, default="form")
+    source = models.CharField(
+        _("経路"), max_length=30, choices=ChangeSource.choices, default=ChangeSource.FORM
+    )
 
     class Meta:
         verbose_name = _("回答の変更履歴")
@@ -416,7 +474,12 @@ class AssessmentTransition(models.Model):
         verbose_name=_("操作した人"),
     )
     at = models.DateTimeField(_("日時"), default=timezone.now)
-    comment = models.TextField(_("コメント"), blank=True)
+    comment = models.TextField(
+        _("コメント"),
+        blank=True,
+        max_length=TRANSITION_COMMENT_MAX_LENGTH,
+        validators=[max_length_validator(TRANSITION_COMMENT_MAX_LENGTH)],
+    )
 
     class Meta:
         verbose_name = _("状態の変更")
@@ -441,7 +504,11 @@ class ReviewComment(models.Model):
         related_name="+",
         verbose_name=_("コメントした人"),
     )
-    body = models.TextField(_("コメント"))
+    body = models.TextField(
+        _("コメント"),
+        max_length=REVIEW_COMMENT_MAX_LENGTH,
+        validators=[max_length_validator(REVIEW_COMMENT_MAX_LENGTH)],
+    )
     needs_fix = models.BooleanField(_("要修正"), default=False)
     created_at = models.DateTimeField(_("日時"), auto_now_add=True)
     resolved_at = models.DateTimeField(_("対応日時"), null=True, blank=True)

@@ -5,6 +5,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from assessments import levels
+from assessments.limits import ANSWER_TEXT_MAX_LENGTHS
 from assessments.models import Answer
 from assessments.spreadsheets import SpreadsheetError
 
@@ -30,7 +31,7 @@ ANSWER_COLUMNS = (
 )
 ANSWER_LABELS = {key: label for key, label, _w in ANSWER_COLUMNS}  # translated where shown
 TEXT_FIELDS = ("not_applicable_reason", "note", "department", "improvement_plan")
-MAX_LENGTHS = {"department": 100}
+MAX_LENGTHS = ANSWER_TEXT_MAX_LENGTHS
 
 
 class QuestionnaireError(SpreadsheetError):

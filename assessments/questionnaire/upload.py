@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from assessments import answers, levels
 from assessments import fiscal_year as fy
 from assessments.levels import MAX_LEVEL
-from assessments.models import Answer, Assessment, Measure, User
+from assessments.models import Answer, AnswerChange, Assessment, Measure, User
 from assessments.questionnaire.layout import (
     ANSWER_COLUMNS,
     ANSWER_LABELS,
@@ -347,7 +347,7 @@ def questionnaire_apply(*, assessment: Assessment, user: User, changes: list[dic
 
     Each answer is written only if it still has the version the preview saw (conflicts were
     confirmed against that version); if any has moved on, ConflictError and nothing is saved.
-    History (source "xlsx"), versions and starting a 未着手 assessment are answers_save's.
+    History (source "questionnaire"), versions and starting a 未着手 assessment are answers_save's.
     """
     measures = Measure.objects.filter(guideline_id=assessment.guideline_id).in_bulk(
         [c["measure"] for c in changes]
@@ -358,7 +358,11 @@ def questionnaire_apply(*, assessment: Assessment, user: User, changes: list[dic
     ]
     try:
         result = answers.answers_save(
-            assessment=assessment, user=user, inputs=inputs, source="xlsx", all_or_nothing=True
+            assessment=assessment,
+            user=user,
+            inputs=inputs,
+            source=AnswerChange.Source.QUESTIONNAIRE,
+            all_or_nothing=True,
         )
     except answers.StaleAnswer as exc:
         raise ConflictError(

@@ -2,9 +2,14 @@
 section's measures with their answers and the reviewer's comments."""
 
 from dataclasses import dataclass
+from typing import cast
 
+from django.db.models import Field
+from django.utils.translation import gettext as _
+
+from assessments import levels
 from assessments.models import Answer, Assessment, Measure, ReviewComment
-from assessments.models.assessments import SectionTotals
+from assessments.models.assessments import TRACKED_FIELDS, SectionTotals
 
 
 @dataclass
@@ -65,3 +70,46 @@ def next_section(assessment: Assessment, section: Measure) -> Measure | None:
         .filter(order__gt=section.order)
         .first()
     )
+
+
+def open_fixes(assessment: Assessment) -> list[ReviewComment]:
+    """A returned assessment's unresolved 要修正 comments with their measures (one query; none
+    unless the assessment is returned)."""
+    if assessment.status != Assessment.Status.RETURNED:
+        return []
+    return list(
+        ReviewComment.objects.filter(
+            assessment=assessment, needs_fix=True, resolved_at__isnull=True
+        ).select_related("measure", "author")
+    )
+
+
+def describe_changes(changes: dict) -> list[tuple[str, str, str]]:
+    """(field label, old, new) for an AnswerChange's JSON, in the order fields are shown."""
+
+    def show(name, value):
+        if value in (None, ""):
+            return "—"
+        if name in ("level", "target_level"):
+            return levels.level_label(value)
+        if name == "not_applicable":
+            return str(levels.NOT_APPLICABLE_LABEL) if value else _("該当なしではない")
+        return str(value)
+
+    if "evidence_file" in changes:
+        # The storage path is internal (evidence/<code>/<year>/<uuid>.pdf): show the user's name.
+        old, new = changes["evidence_file"]
+        changes = {k: v for k, v in changes.items() if k != "evidence_file"}
+        if "evidence_name" not in changes:
+            replaced = _("（同じ名前のファイルに差し替え）") if new else "—"
+            changes["evidence_name"] = ["—" if not old else replaced, replaced]
+    order = {name: i for i, name in enumerate(TRACKED_FIELDS)}
+    return [
+        (
+            str(cast(Field, Answer._meta.get_field(name)).verbose_name),
+            show(name, old),
+            show(name, new),
+        )
+        for name, (old, new) in sorted(changes.items(), key=lambda kv: order.get(kv[0], 99))
+        if name in order
+    ]

@@ -1,13 +1,23 @@
 """What the review pages show: the reviewer's queue, and every measure of one assessment with
-its answer, the level text that answer chose, and the reviewer's comments."""
+its answer, the level text that answer chose, last year's answer, what changed since the
+previous submission, and the reviewer's comments."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 
 from assessments import access
-from assessments.models import Answer, Assessment, Measure, ReviewComment, User
-from assessments.selectors.filling import comments_by_measure
+from assessments.models import (
+    Answer,
+    AnswerChange,
+    Assessment,
+    AssessmentTransition,
+    Measure,
+    ReviewComment,
+    User,
+)
+from assessments.selectors.filling import comments_by_measure, describe_changes
 
 
 def review_queue(user: User) -> QuerySet[Assessment]:
@@ -26,11 +36,61 @@ class ReviewRow:
     answer: Answer | None
     level_text: str
     comments: list[ReviewComment] = field(default_factory=list)
+    previous: Answer | None = None  # the same measure's answer in the latest earlier year
+    changed: list = field(default_factory=list)  # (label, old, new) since the last submission
     form: object = None  # the comment form, set by the view when the user may comment
 
+    @property
+    def open_fixes(self) -> list[ReviewComment]:
+        return [c for c in self.comments if c.needs_fix and c.resolved_at is None]
 
-def review_rows(assessment: Assessment) -> list[ReviewRow]:
-    """Every scored measure with its answer and comments (four queries, whatever the size)."""
+
+def previous_answers(assessment: Assessment) -> dict[int, Answer]:
+    """The body's answers of the same guideline in its latest earlier year (one query)."""
+    earlier = Assessment.objects.filter(
+        body=assessment.body_id,
+        guideline=assessment.guideline_id,
+        fiscal_year__lt=assessment.fiscal_year,
+    )
+    year = earlier.values("body").annotate(latest=Max("fiscal_year")).values("latest")
+    return {
+        a.measure_id: a
+        for a in Answer.objects.filter(
+            assessment__in=earlier.filter(fiscal_year__in=year)
+        ).select_related("assessment")
+    }
+
+
+def changes_since_previous_submission(
+    assessment: Assessment, transitions: Sequence[AssessmentTransition]
+) -> dict[int, dict]:
+    """{measure id: {field: [old, new]}} between the last two submissions (one query, or none
+    before a resubmission): the first old value and the last new one of each field."""
+    submits = [t.at for t in transitions if t.to_status == Assessment.Status.SUBMITTED]
+    if len(submits) < 2:
+        return {}
+    merged: dict[int, dict] = {}
+    for change in (
+        AnswerChange.objects.filter(
+            answer__assessment=assessment, changed_at__gt=submits[-2], changed_at__lte=submits[-1]
+        )
+        .select_related("answer")
+        .order_by("changed_at", "id")
+    ):
+        fields = merged.setdefault(change.answer.measure_id, {})
+        for name, (old, new) in change.changes.items():
+            fields[name] = [fields[name][0] if name in fields else old, new]
+    return {
+        measure: {k: v for k, v in fields.items() if v[0] != v[1]}
+        for measure, fields in merged.items()
+    }
+
+
+def review_rows(
+    assessment: Assessment, transitions: Sequence[AssessmentTransition] = ()
+) -> list[ReviewRow]:
+    """Every scored measure with its answer, last year's, changes and comments (six queries,
+    whatever the size; five before a resubmission)."""
     measures = (
         Measure.objects.filter(guideline_id=assessment.guideline_id)
         .scored()
@@ -39,6 +99,8 @@ def review_rows(assessment: Assessment) -> list[ReviewRow]:
     )
     answers = {a.measure_id: a for a in assessment.answers.all()}
     comments = comments_by_measure(assessment)
+    previous = previous_answers(assessment)
+    changed = changes_since_previous_submission(assessment, transitions)
     rows = []
     for measure in measures:
         answer = answers.get(measure.pk)
@@ -52,5 +114,14 @@ def review_rows(assessment: Assessment) -> list[ReviewRow]:
                 ),
                 "",
             )
-        rows.append(ReviewRow(measure, answer, level_text, comments.get(measure.pk, [])))
+        rows.append(
+            ReviewRow(
+                measure,
+                answer,
+                level_text,
+                comments.get(measure.pk, []),
+                previous.get(measure.pk),
+                describe_changes(changed.get(measure.pk, {})),
+            )
+        )
     return rows

@@ -1,7 +1,11 @@
 """Filling an assessment: overview, a page per section, autosave, history, evidence, submit."""
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,6 +27,8 @@ from assessments.models import (
 from assessments.scoring import FORMULA
 from assessments.selectors import filling
 
+HISTORY_PAGE_SIZE = 50
+
 
 @login_required
 @require_GET
@@ -35,6 +41,12 @@ def assessment_detail(request, body_code: str, fiscal_year: int, guideline_code:
     by_measure = {a.measure_id: a for a in assessment.answers.all()}
     sections = filling.section_rows(assessment)
     refs = {row.section.pk: row.section.ref for row in sections}
+    transitions = list(
+        AssessmentTransition.objects.filter(assessment=assessment)
+        .select_related("by")
+        .order_by("at", "id")
+    )
+    fixes = filling.open_fixes(assessment)
     return render(
         request,
         "assessments/assessment_detail.html",
@@ -43,9 +55,15 @@ def assessment_detail(request, body_code: str, fiscal_year: int, guideline_code:
             "scored": filling.scored(assessment),
             "sections": sections,
             "rows": [(m, by_measure.get(m.pk), refs.get(m.section_id or 0)) for m in measures],
-            "transitions": AssessmentTransition.objects.filter(assessment=assessment)
-            .select_related("by")
-            .order_by("at", "id"),
+            "transitions": transitions,
+            "returned": next(
+                (t for t in reversed(transitions) if t.to_status == Assessment.Status.RETURNED),
+                None,
+            )
+            if assessment.status == Assessment.Status.RETURNED
+            else None,
+            "fixes": [(c, refs.get(c.measure.section_id or 0)) for c in fixes],
+            "fix_sections": {c.measure.section_id for c in fixes},
             "editable": access.can_edit_answers(request.user, assessment),
             "can_review": access.can_review(request.user, assessment),
             "formula": FORMULA,
@@ -123,7 +141,7 @@ def assessment_section(
 
 
 def _save_section(request, assessment, forms, current) -> answers.SaveResult:
-    """Save the measures whose form changed, and carried answers (saving confirms them)."""
+    """Save the measures whose form changed (carried answers stay unconfirmed until confirmed)."""
     return answers.answers_save(
         assessment=assessment,
         user=request.user,
@@ -135,7 +153,7 @@ def _save_section(request, assessment, forms, current) -> answers.SaveResult:
                 f.cleaned_data.get("evidence_file") or None,
             )
             for pk, f in forms.items()
-            if f.is_bound and (f.has_changed() or (pk in current and current[pk].carried_over_from))
+            if f.is_bound and f.has_changed()
         ],
     )
 
@@ -152,6 +170,7 @@ def _saved(request, assessment, section):
 
 def _render_section(request, assessment, section, measures, current, forms, conflicts, status):
     comments = filling.comments_by_measure(assessment, measure__section=section)
+    fixes = filling.open_fixes(assessment)
     return render(
         request,
         "assessments/assessment_section.html",
@@ -177,9 +196,54 @@ def _render_section(request, assessment, section, measures, current, forms, conf
             ],
             "next_section": filling.next_section(assessment, section),
             "formula": FORMULA,
+            "autosave_messages": _autosave_messages(request) if forms else None,
+            "carried_count": sum(1 for a in current.values() if a.carried_over_from),
+            "fix_sections": {c.measure.section_id for c in fixes},
+            "fix_measures": {c.measure_id for c in fixes},
         },
         status=status,
     )
+
+
+def _autosave_messages(request) -> dict:
+    """What static/js/autosave.js says, translated here (the script holds no text of its own)."""
+    return {
+        "saving": _("保存しています…"),
+        "invalid": _("保存できませんでした。入力内容を確認してください。"),
+        "offline": _(
+            "保存できませんでした（通信エラー）。入力はこのブラウザに残っています。"
+            "通信が戻ると自動で保存し直します。"
+        ),
+        "login": _(
+            "ログインの有効期限が切れたため保存できませんでした。入力はこの画面とこのブラウザに"
+            "残っています。新しいタブでログインし直してからこのタブに戻ると、自動で保存します。"
+        ),
+        "login_link": _("新しいタブでログインする"),
+        "login_url": f"{reverse('login')}?next={reverse('home')}",
+        "locked": _(
+            "この自己評価は提出済みまたは承認済みになったため、保存できません。入力はこの画面と"
+            "このブラウザに残っているので、必要ならコピーして控えてください。"
+        ),
+        "conflict": _(
+            "他の人がこの項目を先に保存しました。「この章を保存」を押すと、両方の内容を比べて"
+            "選べます。"
+        ),
+        "draft_label": _("保存されていない入力"),
+        "draft_found": _(
+            "この項目には、まだ保存されていない入力がこのブラウザに残っています（%(time)s）。"
+        ),
+        "draft_newer": _(
+            "その後、この項目は保存されています（ほかの人か別のタブ）。下の内容と比べてから"
+            "復元してください。"
+        ),
+        "restore": _("復元して保存"),
+        "discard": _("破棄"),
+        "discarded": _("残っていた入力を破棄しました。"),
+        "drafts_summary": _(
+            "保存されていない入力が残っている項目があります。各項目で「復元して保存」か"
+            "「破棄」を選んでください。"
+        ),
+    }
 
 
 def _rebind_after_conflict(request, measures, result):
@@ -217,15 +281,37 @@ def _measure_for(assessment: Assessment, measure_ref: str) -> Measure:
     )
 
 
-@login_required
+def _json_login_required(view):
+    """Like login_required, but a JSON 401 instead of a redirect: the script keeps the text."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return JsonResponse(
+                {"ok": False, "reason": "login", "message": _("ログインの有効期限が切れました。")},
+                status=401,
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@_json_login_required
 @require_POST
 def answer_autosave(
     request, body_code: str, fiscal_year: int, guideline_code: str, measure_ref: str
 ):
-    """Save one measure's fields as they change (static/js/autosave.js); JSON in and out."""
-    assessment = access.get_rw_assessment_for_user(
-        request.user, body_code, fiscal_year, guideline_code
-    )
+    """Save one measure's fields as they change (static/js/autosave.js); JSON in and out.
+
+    401 when the session is gone, 403 when the assessment can no longer be changed, 409 when a
+    colleague saved first; the script explains each and keeps the text in the browser.
+    """
+    try:
+        assessment = access.get_rw_assessment_for_user(
+            request.user, body_code, fiscal_year, guideline_code
+        )
+    except PermissionDenied:
+        return _locked()
     measure = _measure_for(assessment, measure_ref)
     form = AnswerForm(request.POST, measure=measure)
     if not form.is_valid():
@@ -245,12 +331,15 @@ def answer_autosave(
             user=request.user,
             data=form.answer_data(),
             expected_version=form.cleaned_data["version"],
-            source="autosave",
+            source=AnswerChange.Source.AUTOSAVE,
         )
+    except PermissionDenied:
+        return _locked()
     except answers.StaleAnswer:
         return JsonResponse(
             {
                 "ok": False,
+                "reason": "conflict",
                 "conflict": True,
                 "message": _(
                     "他の人がこの項目を先に保存したため、自動保存しませんでした。"
@@ -269,6 +358,17 @@ def answer_autosave(
     )
 
 
+def _locked() -> JsonResponse:
+    return JsonResponse(
+        {
+            "ok": False,
+            "reason": "locked",
+            "message": _("提出済みまたは承認済みのため、この自己評価は変更できません。"),
+        },
+        status=403,
+    )
+
+
 @login_required
 @require_GET
 def answer_history(
@@ -282,13 +382,15 @@ def answer_history(
     changes = AnswerChange.objects.filter(
         answer__assessment=assessment, answer__measure=measure
     ).select_related("changed_by")
+    page = Paginator(changes, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "assessments/history.html",
         {
             "assessment": assessment,
             "measure": measure,
-            "changes": [(c, answers.describe_changes(c.changes)) for c in changes],
+            "page": page,
+            "changes": [(c, filling.describe_changes(c.changes)) for c in page],
         },
     )
 
@@ -341,8 +443,11 @@ def assessment_submit(request, body_code: str, fiscal_year: int, guideline_code:
             messages.success(request, _("提出しました。審査担当の確認をお待ちください。"))
             return redirect(assessment)
     missing = workflow.missing_measures(assessment)
+    unconfirmed = workflow.unconfirmed_measures(assessment)
     refs = dict(
-        Measure.objects.filter(pk__in={m.section_id for m in missing}).values_list("pk", "ref")
+        Measure.objects.filter(pk__in={m.section_id for m in missing + unconfirmed}).values_list(
+            "pk", "ref"
+        )
     )
     return render(
         request,
@@ -350,6 +455,7 @@ def assessment_submit(request, body_code: str, fiscal_year: int, guideline_code:
         {
             "assessment": assessment,
             "missing": [(m, refs.get(m.section_id or 0)) for m in missing],
+            "unconfirmed": [(m, refs.get(m.section_id or 0)) for m in unconfirmed],
             "may_submit": any(
                 a.name == "submit" for a in workflow.available_actions(request.user, assessment)
             ),
@@ -361,12 +467,48 @@ def assessment_submit(request, body_code: str, fiscal_year: int, guideline_code:
 
 @login_required
 @require_POST
+def answers_confirm(request, body_code: str, fiscal_year: int, guideline_code: str):
+    """Confirm carried-over answers: one measure (`measure`) or a whole section (`section`)."""
+    assessment = access.get_rw_assessment_for_user(
+        request.user, body_code, fiscal_year, guideline_code
+    )
+    scored = Measure.objects.filter(guideline=assessment.guideline_id).scored()
+    if request.POST.get("section"):
+        section = _section_for(assessment, request.POST["section"])
+        measures, back = list(scored.filter(section=section)), _section_url(assessment, section)
+    else:
+        measure = _measure_for(assessment, request.POST.get("measure", ""))
+        measures = [measure]
+        back = f"{_section_url(assessment, measure.section)}#measure-{measure.order}"
+    confirmed = answers.answers_confirm(assessment=assessment, user=request.user, measures=measures)
+    messages.success(
+        request,
+        _("引継ぎの回答 %(count)s 件を確認済みにしました。") % {"count": len(confirmed)},
+    )
+    return redirect(back)
+
+
+@login_required
+@require_POST
 def assessment_start(request):
     """Start (or reopen) this fiscal year's assessment of a guideline for the user's body."""
     user = request.user
     access.require_body_staff(user)
-    form = StartAssessmentForm(request.POST)
+    started = frozenset(
+        Assessment.objects.filter(body=user.body_id, fiscal_year=current_fiscal_year())
+        .exclude(status=Assessment.Status.NOT_STARTED)
+        .values_list("guideline__code", flat=True)
+    )
+    form = StartAssessmentForm(request.POST, started=started)
     if not form.is_valid():
+        if request.POST.get("guideline") in started:
+            existing = Assessment.objects.get(
+                body=user.body_id,
+                fiscal_year=current_fiscal_year(),
+                guideline__code=request.POST["guideline"],
+            )
+            messages.info(request, _("この指針の今年度の自己評価はすでにあります。"))
+            return redirect(existing)
         messages.error(request, _("指針と回答の初期値を選んでください。"))
         return redirect("home")
     assessment = answers.assessment_start(

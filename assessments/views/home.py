@@ -15,21 +15,27 @@ from assessments.scoring import FORMULA
 def home(request):
     """The user's body (or prefecture) and its assessments, newest fiscal year first."""
     user = request.user
-    assessments = (
+    assessments = list(
         Assessment.objects.visible_to(user)
         .filter(body_id=user.body_id)
         .select_related("guideline", "body")
         .with_scores()
         .order_by("-fiscal_year", "guideline__issued_on")
     )
+    this_year = [a for a in assessments if a.fiscal_year == current_fiscal_year()]
+    started = frozenset(
+        a.guideline.code for a in this_year if a.status != Assessment.Status.NOT_STARTED
+    )
+    start_form = StartAssessmentForm(started=started) if user.is_body_staff else None
     return render(
         request,
         "assessments/home.html",
         {
             "body": user.body,
             "assessments": assessments,
+            "this_year": [a for a in this_year if a.guideline.code in started],
             "current_fiscal_year": current_fiscal_year(),
-            "start_form": StartAssessmentForm() if user.is_body_staff else None,
+            "start_form": start_form if start_form and start_form.guidelines else None,
             "formula": FORMULA,
         },
     )

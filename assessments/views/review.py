@@ -8,12 +8,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from assessments import access, workflow
-from assessments.forms import ApproveForm, ReturnForm, ReviewCommentForm
+from assessments.forms import ApproveForm, ReopenForm, ReturnForm, ReviewCommentForm
 from assessments.models import Assessment
 from assessments.scoring import FORMULA
 from assessments.selectors import filling
@@ -32,8 +35,11 @@ def review_queue(request):
     return render(request, "assessments/review_queue.html", {"page": page})
 
 
-def _render_review(request, assessment, *, comment_form=None, return_form=None, status=200):
-    rows = selected.review_rows(assessment)
+def _render_review(
+    request, assessment, *, comment_form=None, return_form=None, reopen_form=None, status=200
+):
+    transitions = list(assessment.transitions.select_related("by"))
+    rows = selected.review_rows(assessment, transitions)
     reviewer = access.can_review(request.user, assessment)
     if reviewer and assessment.status == Assessment.Status.SUBMITTED:
         for row in rows:
@@ -47,12 +53,22 @@ def _render_review(request, assessment, *, comment_form=None, return_form=None, 
         "assessment": assessment,
         "scored": filling.scored(assessment),
         "rows": rows,
-        "transitions": assessment.transitions.select_related("by"),
+        "transitions": transitions,
         "can_review": reviewer,
         "can_return": "return" in actions,
         "can_approve": "approve" in actions,
         "return_form": return_form or ReturnForm(),
         "approve_form": ApproveForm(),
+        "can_reopen": "reopen" in actions,
+        "reopen_form": reopen_form or ReopenForm(),
+        "comment_messages": {
+            "saving": _("コメントを送信しています…"),
+            "failed": _("コメントを保存できませんでした。入力はそのまま残っています。"),
+            "login": _(
+                "ログインの有効期限が切れたため、コメントを保存できませんでした。入力はそのまま"
+                "残っています。新しいタブでログインし直してから、もう一度押してください。"
+            ),
+        },
         "formula": FORMULA,
     }
     return render(request, "assessments/review.html", context, status=status)
@@ -68,32 +84,54 @@ def review(request, body_code: str, fiscal_year: int, guideline_code: str):
     return _render_review(request, assessment)
 
 
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
 @login_required
 @require_POST
 def review_comment(request, body_code: str, fiscal_year: int, guideline_code: str):
+    """Add a comment on one measure: JSON for the page's script (nothing else on the page is
+    reloaded, so text typed elsewhere stays), a redirect back to the measure without it."""
     assessment = access.get_reviewable_assessment(
         request.user, body_code, fiscal_year, guideline_code
     )
     form = ReviewCommentForm(request.POST, assessment=assessment)
+    error = None
     if form.is_valid():
         try:
-            workflow.review_comment_add(
+            comment = workflow.review_comment_add(
                 assessment=assessment,
                 user=request.user,
                 measure=form.cleaned_data["measure"],
                 body=form.cleaned_data["body"],
                 needs_fix=form.cleaned_data["needs_fix"],
             )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-            return redirect("review", **assessment.url_kwargs)
-        messages.success(request, _("コメントを追加しました。"))
+        except ValidationError as refused:
+            error = " ".join(refused.messages)
+        else:
+            done = _("%(ref)s にコメントを追加しました。") % {"ref": comment.measure.ref}
+            if _wants_json(request):
+                html = render_to_string(
+                    "assessments/includes/_review_comment.html", {"comment": comment}, request
+                )
+                return JsonResponse({"ok": True, "message": done, "html": html})
+            messages.success(request, done)
+            return redirect(
+                reverse("review", kwargs=assessment.url_kwargs) + f"#m-{comment.measure_id}"
+            )
+    if _wants_json(request):
+        errors = {k: [str(e) for e in v] for k, v in form.errors.items()}
+        message = error or " ".join(m for v in errors.values() for m in v)
+        return JsonResponse({"ok": False, "message": message, "errors": errors}, status=400)
+    if error:
+        messages.error(request, error)
         return redirect("review", **assessment.url_kwargs)
     return _render_review(request, assessment, comment_form=form, status=400)
 
 
 def _transition(request, assessment, action: str, form):
-    kept = {"return_form": form} if action == "return" else {}
+    kept = {"return": {"return_form": form}, "reopen": {"reopen_form": form}}.get(action, {})
     if not form.is_valid():
         return _render_review(request, assessment, **kept, status=400)
     try:
@@ -106,7 +144,11 @@ def _transition(request, assessment, action: str, form):
     except workflow.TransitionError as error:
         messages.error(request, " ".join(error.messages))
         return _render_review(request, assessment, **kept, status=409)
-    done = {"return": _("差し戻しました。"), "approve": _("承認しました。")}[action]
+    done = {
+        "return": _("差し戻しました。"),
+        "approve": _("承認しました。"),
+        "reopen": _("承認を取り消して差戻しに戻しました。団体が修正して再提出できます。"),
+    }[action]
     messages.success(request, done)
     return redirect("review", **assessment.url_kwargs)
 
@@ -127,3 +169,13 @@ def review_approve(request, body_code: str, fiscal_year: int, guideline_code: st
         request.user, body_code, fiscal_year, guideline_code
     )
     return _transition(request, assessment, "approve", ApproveForm(request.POST))
+
+
+@login_required
+@require_POST
+def review_reopen(request, body_code: str, fiscal_year: int, guideline_code: str):
+    """Reopen an approved assessment with a reason: back to 差戻し, recorded."""
+    assessment = access.get_reopenable_assessment(
+        request.user, body_code, fiscal_year, guideline_code
+    )
+    return _transition(request, assessment, "reopen", ReopenForm(request.POST))

@@ -80,10 +80,11 @@ ENTRIES = {
         Entry(body_staff_writes(302), kwargs=section_kwargs, method="post", data=unchanged_section),
         Entry(everyone(405), kwargs=section_kwargs, method="put"),
     ],
+    # Autosave answers JSON 401, not a login redirect, so the script keeps the typed text.
     "answer_autosave": [
-        Entry(everyone(405), kwargs=measure_kwargs),
+        Entry(everyone(405, anonymous=401), kwargs=measure_kwargs),
         Entry(
-            body_staff_writes(200),
+            body_staff_writes(200) | {"anonymous": 401},
             kwargs=measure_kwargs,
             method="post",
             data=autosave_data,
@@ -96,6 +97,17 @@ ENTRIES = {
         Entry(own_body_only(), kwargs=assessment_kwargs),
         # Incomplete: staff get the page back listing what is missing; readers may not submit.
         Entry(body_staff_writes(400), kwargs=assessment_kwargs, method="post", before_each=reopen),
+    ],
+    # Confirming carried answers: the body's staff (back to the section), readers 403.
+    "answers_confirm": [
+        Entry(everyone(405), kwargs=assessment_kwargs),
+        Entry(
+            body_staff_writes(302),
+            kwargs=assessment_kwargs,
+            method="post",
+            data=lambda ctx: {"measure": MEASURE},
+            before_each=reopen,
+        ),
     ],
     "assessment_start": [
         Entry(everyone(405), method="get"),

@@ -58,6 +58,19 @@ REVIEWERS_ONLY = everyone(403) | {
 NATIONAL_ONLY = everyone(403) | {"national_admin": 200}
 
 
+def approve_again(ctx):
+    """Approved, as if the reviewer had approved it (a successful reopen returns it)."""
+    from django.utils import timezone
+
+    Assessment.objects.filter(pk=ctx.extra["review_assessment"].pk).update(
+        status=Assessment.Status.APPROVED, approved_at=timezone.now()
+    )
+
+
+# Reopening an approved assessment: its prefecture's reviewer or any national administrator.
+REOPENERS = REVIEWER_WRITES | {"national_admin": 302}
+
+
 def comment_data(ctx):
     return {"measure": "II.3.(1)", "body": "根拠資料を添付してください。", "needs_fix": "on"}
 
@@ -87,6 +100,16 @@ ENTRIES = {
     ],
     "review_approve": [
         Entry(REVIEWER_WRITES, kwargs=review_kwargs, method="post", before_each=resubmit),
+        Entry(everyone(405), kwargs=review_kwargs),
+    ],
+    "review_reopen": [
+        Entry(
+            REOPENERS,
+            kwargs=review_kwargs,
+            method="post",
+            data=lambda ctx: {"comment": "承認後に誤りが見つかりました。"},
+            before_each=approve_again,
+        ),
         Entry(everyone(405), kwargs=review_kwargs),
     ],
     "round_list": [
