@@ -186,4 +186,8 @@ def mean_scores(answers: QuerySet, by: Mapping[str, str | Combinable] | None = N
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return {tuple(row[: len(by)]): Mean(row[-2], row[-1] or 0) for row in cursor.fetchall()}
+        # PostgreSQL averages numerics (Decimal), SQLite floats: one type for every caller.
+        return {
+            tuple(row[: len(by)]): Mean(None if row[-2] is None else float(row[-2]), row[-1] or 0)
+            for row in cursor.fetchall()
+        }

@@ -8,7 +8,7 @@ from assessments.models import Answer, Assessment
 from tests.support import PASSWORD
 
 
-def test_login_page_is_japanese_by_default(client):
+def test_login_page_is_japanese_by_default(client, db):
     response = client.get(reverse("login"))
     html = response.content.decode()
     assert response.status_code == 200
@@ -16,7 +16,7 @@ def test_login_page_is_japanese_by_default(client):
     assert "ログイン" in html and "ユーザー名" in html
 
 
-def test_english_is_available(client):
+def test_english_is_available(client, db):
     response = client.get(reverse("login"), headers={"accept-language": "en"})
     assert '<html lang="en">' in response.content.decode()
 
