@@ -137,7 +137,8 @@ def get_reviewable_assessment(
 
 
 def may_manage_accounts(user: User) -> bool:
-    return user.is_authenticated and (user.is_national_admin or user.is_prefecture_reviewer)
+    """The same people as the dashboards: reviewers (their prefecture) and national admins."""
+    return may_use_dashboards(user)
 
 
 def require_account_manager(user: User) -> None:
@@ -155,10 +156,7 @@ def managed_users_q(user: User) -> Q:
 
 def account_events_q(user: User) -> Q:
     """A filter on AccountEvent: events of the accounts `user` manages (by the body at the time)."""
-    require_account_manager(user)
-    if user.is_national_admin:
-        return Q()
-    return readable_bodies_q(user, prefix="body__")
+    return managed_users_q(user)
 
 
 def get_managed_user(user: User, pk: int) -> User:

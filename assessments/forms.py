@@ -282,7 +282,18 @@ class ReviewCommentForm(forms.Form):
             raise ValidationError(_("項目が見つかりません。")) from None
 
 
-class ReturnForm(forms.Form):
+class DecisionForm(forms.Form):
+    """A reviewer's decision with its comment; ids start with `id_prefix` (one page shows several)."""
+
+    id_prefix = "decision"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}-%s")
+        super().__init__(*args, **kwargs)
+        self.helper = inner_helper(self)
+
+
+class ReturnForm(DecisionForm):
     comment = forms.CharField(
         label=gettext_lazy("差戻しの理由"),
         max_length=TRANSITION_COMMENT_MAX_LENGTH,
@@ -293,13 +304,10 @@ class ReturnForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("auto_id", "return-%s")
-        super().__init__(*args, **kwargs)
-        self.helper = inner_helper(self)
+    id_prefix = "return"
 
 
-class ReopenForm(forms.Form):
+class ReopenForm(DecisionForm):
     """Reopen an approved assessment (back to 差戻し) with the reason."""
 
     comment = forms.CharField(
@@ -312,15 +320,10 @@ class ReopenForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("auto_id", "reopen-%s")
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper(self)
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
+    id_prefix = "reopen"
 
 
-class ApproveForm(forms.Form):
+class ApproveForm(DecisionForm):
     comment = forms.CharField(
         label=gettext_lazy("承認コメント（任意）"),
         max_length=TRANSITION_COMMENT_MAX_LENGTH,
@@ -329,10 +332,7 @@ class ApproveForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("auto_id", "approve-%s")
-        super().__init__(*args, **kwargs)
-        self.helper = inner_helper(self)
+    id_prefix = "approve"
 
 
 # --- Dashboards --------------------------------------------------------------------------------
