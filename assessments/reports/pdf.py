@@ -64,17 +64,19 @@ def report_filename(assessment: Assessment, extension: str = "pdf") -> str:
 
 def summary_filename(prefecture: Body, fiscal_year: int, guideline: Guideline) -> str:
     """010006_北海道_2026_egov-2003_集計報告書.pdf"""
+    label = _("集計報告書")
     return (
         f"{prefecture.code}_{_file_part(prefecture.name)}_{fiscal_year}_{guideline.code}_"
-        f"{_file_part(_('集計報告書'))}.pdf"
+        f"{_file_part(label)}.pdf"
     )
 
 
 def batch_filename(prefecture: Body, fiscal_year: int, guideline: Guideline) -> str:
     """010006_北海道_2026_egov-2003_報告書一式.zip"""
+    label = _("報告書一式")
     return (
         f"{prefecture.code}_{_file_part(prefecture.name)}_{fiscal_year}_{guideline.code}_"
-        f"{_file_part(_('報告書一式'))}.zip"
+        f"{_file_part(label)}.zip"
     )
 
 
