@@ -355,6 +355,7 @@ SORT_CHOICES = [
     ("status", gettext_lazy("状態順")),
     ("-score", gettext_lazy("総合点の高い順")),
     ("score", gettext_lazy("総合点の低い順")),
+    ("due", gettext_lazy("提出期限の早い順")),
 ]
 
 
@@ -390,6 +391,7 @@ class FilterForm(forms.Form):
     include_drafts = forms.BooleanField(
         label=gettext_lazy("作成中・差戻しも順位と平均に含める（暫定）"), required=False
     )
+    overdue = forms.BooleanField(label=gettext_lazy("期限超過のみ"), required=False)
 
     def __init__(self, data=None, *args, user, **kwargs):
         this_year = current_fiscal_year()
@@ -430,6 +432,7 @@ class FilterForm(forms.Form):
             status=data.get("status") or "",
             sort=data.get("sort") or "code",
             include_drafts=bool(data.get("include_drafts")),
+            overdue=bool(data.get("overdue")),
         )
 
 

@@ -339,3 +339,21 @@ def test_closing_needs_every_prefecture_accepted_or_a_reason(
     assert "この自己評価は確定しています" in section.content.decode()
     submit = client.post(reverse("assessment_submit", kwargs=sapporo.url_kwargs))
     assert submit.status_code in (400, 403)
+
+
+def test_dashboards_filter_and_sort_by_overdue(client, hokkaido_reviewer, in_round, survey_round):
+    in_round("011002")  # late
+    in_round("012025", status="submitted")
+    hakodate_like = in_round("012033")  # extended: not late yet
+    Assessment.objects.filter(pk=hakodate_like.pk).update(due_on=datetime.date(2026, 12, 31))
+    client.force_login(hokkaido_reviewer)
+    with at_utc(2026, 12, 1, 15, 30):  # 2026-12-02 JST
+        late = client.get(reverse("dashboard"), {"fiscal_year": 2026, "overdue": "on"})
+        by_due = client.get(reverse("dashboard"), {"fiscal_year": 2026, "sort": "due"})
+    assert [r.assessment.body.code for r in late.context["rows"]] == ["011002"]
+    assert "期限超過 63 日" in late.content.decode()
+    assert [r.assessment.body.code for r in by_due.context["rows"]] == [
+        "011002",
+        "012025",
+        "012033",
+    ]

@@ -18,6 +18,7 @@ import tablib
 from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessments import levels, scoring
@@ -43,6 +44,7 @@ class Filters:
     status: str = ""
     sort: str = "code"  # a key of SORTS, "-" in front for descending
     include_drafts: bool = False  # rank and average drafts among results
+    overdue: bool = False  # only the late: not submitted (nor excused) after the due date
 
 
 @dataclass
@@ -61,6 +63,8 @@ def filtered_assessments(user: User, filters: Filters) -> AssessmentQuerySet:
         qs = qs.filter(body__kind=filters.kind)
     if filters.status:
         qs = qs.filter(status=filters.status)
+    if filters.overdue:
+        qs = qs.overdue(timezone.localdate())
     return qs
 
 
@@ -68,6 +72,10 @@ def _ordered(assessments: AssessmentQuerySet, filters: Filters) -> QuerySet:
     """Order by the requested key; by score, results first unless drafts are included."""
     key = filters.sort.lstrip("-")
     descending = filters.sort.startswith("-")
+    if key == "due":  # the earliest due date first; bodies of no round last
+        return assessments.with_due_dates().order_by(
+            F("due_date").asc(nulls_last=True), "body__code"
+        )
     if key == "score":
         if filters.include_drafts:
             score = F("score_value")
@@ -101,7 +109,7 @@ def rows_for_page(ids, guideline: Guideline) -> list[Assessment]:
     ids = list(ids)
     by_id = (
         Assessment.objects.filter(pk__in=ids)
-        .select_related("body", "body__prefecture", "guideline")
+        .select_related("body", "body__prefecture", "guideline", "survey_round", "excusal")
         .with_scores(guideline)
         .in_bulk()
     )

@@ -1,7 +1,7 @@
 from django import template
 
 from assessments import fiscal_year as fy
-from assessments import scoring
+from assessments import rounds, scoring
 
 register = template.Library()
 
@@ -41,3 +41,9 @@ def get_item(mapping, key):
 def date_label(day) -> str:
     """2026年9月30日（令和8年9月30日）: a date in both calendars."""
     return fy.date_label(day) if day else ""
+
+
+@register.filter
+def due_of(assessment):
+    """The assessment's due state today (assessments.rounds.due_state), or None."""
+    return rounds.due_state(assessment)
