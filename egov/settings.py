@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
     "axes",
+    "health_check",
     "assessments",
 ]
 
@@ -195,6 +196,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
 # Behind a TLS-terminating reverse proxy that sets X-Forwarded-Proto (deploy/nginx.conf.example);
 # only turn this on when the proxy always overwrites that header.
+# The probes answer on plain HTTP too: a load balancer checks the app server directly.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^readyz/$"]
 if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -259,6 +262,9 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A task RUNNING for longer than this belongs to a dead worker: /readyz/ reports it (503). Longer
+# than the longest batch (EGOV_REPORT_RENDER_TIME_LIMIT per report, reports rendered in turn).
+TASK_STALE_SECONDS = env_int("EGOV_TASK_STALE_SECONDS", 6 * 60 * 60, minimum=60)
 
 # Reports (assessments/reports.py, batch.py, questionnaire.py). Rendered PDFs are kept on disk,
 # keyed by the assessment's state, so a repeated download and the batch ZIP do not render again.

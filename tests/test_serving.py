@@ -158,6 +158,13 @@ def test_gunicorn_serves_the_app_in_production_mode(production_server):
     assert status == 200, body
     assert json.loads(body)["ok"] and "no-store" in headers["Cache-Control"]
 
+    # The probes, as a load balancer sees them: no cookie, no session, never cached.
+    for probe in ("/healthz/", "/readyz/"):
+        status, headers, body = Browser(production_server).request(probe)
+        assert status == 200, body
+        assert "no-store" in headers["Cache-Control"] and not headers.get_all("Set-Cookie")
+    assert set(json.loads(body).values()) == {"OK"}
+
 
 def test_nothing_a_logged_in_user_sees_is_cached(client, sapporo_staff, hokkaido_reviewer):
     client.force_login(sapporo_staff)
