@@ -272,7 +272,9 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "reports": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": env_str("EGOV_REPORT_CACHE_DIR", str(MEDIA_ROOT / "cache" / "reports")),
+        # Outside MEDIA_ROOT (caches.W002): a cache is not user data, and nothing that cleans or
+        # serves media files may touch it.
+        "LOCATION": env_str("EGOV_REPORT_CACHE_DIR", str(BASE_DIR / "var" / "cache" / "reports")),
         "TIMEOUT": None,
         "OPTIONS": {"MAX_ENTRIES": env_int("EGOV_REPORT_CACHE_ENTRIES", 5000, minimum=10)},
     },
