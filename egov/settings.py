@@ -48,6 +48,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything may read the body: an oversized upload is refused before it is spooled.
+    "assessments.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "assessments.middleware.AbsoluteSessionTimeoutMiddleware",
@@ -248,6 +250,20 @@ MEDIA_URL = "media/"  # never served directly: evidence files go through an acce
 
 # Evidence uploads.
 EVIDENCE_MAX_BYTES = env_int("EGOV_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# Largest questionnaire upload accepted (the XLSX is also capped when unpacked).
+QUESTIONNAIRE_MAX_BYTES = env_int("EGOV_QUESTIONNAIRE_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
+# The whole request body (every file and field of one POST), checked against Content-Length before
+# Django reads or spools anything (assessments.middleware.RequestSizeLimitMiddleware); the largest
+# single upload is an evidence file, a questionnaire or an account/registry import (10 MiB,
+# assessments.spreadsheets.XLSX_MAX_BYTES), plus room for the form's other fields.
+# deploy/nginx.conf.example caps the body at the same size (client_max_body_size 11m).
+MAX_REQUEST_BYTES = env_int(
+    "EGOV_MAX_REQUEST_BYTES",
+    max(EVIDENCE_MAX_BYTES, QUESTIONNAIRE_MAX_BYTES, 10 * 1024 * 1024) + 1024 * 1024,
+    minimum=64 * 1024,
+)
+# Evidence files one body may keep in total (0: no quota).
+EVIDENCE_QUOTA_BYTES = env_int("EGOV_EVIDENCE_QUOTA_BYTES", 500 * 1024 * 1024, minimum=0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
@@ -285,8 +301,6 @@ REPORT_RENDER_TIME_LIMIT = env_int("EGOV_REPORT_RENDER_TIME_LIMIT", 120, minimum
 REPORT_RENDER_MEMORY_MB = env_int("EGOV_REPORT_RENDER_MEMORY_MB", 2048, minimum=0)
 # Where finished batch ZIPs are written (downloaded through an access-checked view only).
 REPORT_BATCH_DIR = Path(env_str("EGOV_REPORT_BATCH_DIR", str(MEDIA_ROOT / "report-batches")))
-# Largest questionnaire upload accepted (the XLSX is also capped when unpacked).
-QUESTIONNAIRE_MAX_BYTES = env_int("EGOV_QUESTIONNAIRE_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
 
 _EMAIL_BACKEND = env_str("EGOV_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 _SMTP = "django.core.mail.backends.smtp.EmailBackend"
