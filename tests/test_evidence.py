@@ -4,6 +4,7 @@ import zlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 
 from assessments.evidence import active_pdf_content
 from assessments.models import Answer
@@ -103,3 +104,132 @@ def test_a_plain_pdf_is_still_accepted(client, sapporo_staff, assessment, measur
     response = post_evidence(client, assessment, measures, "計画書.pdf", PDF)
     assert response.status_code == 302
     assert len(stored_files(media_root)) == 1
+
+
+# --- Replaced and orphaned files ------------------------------------------------------------------
+
+
+def answer_of(assessment, measure) -> Answer:
+    return Answer.objects.get(assessment=assessment, measure=measure)
+
+
+def test_a_replaced_file_is_deleted_once_the_replacement_is_committed(
+    client, sapporo_staff, assessment, measures, media_root, django_capture_on_commit_callbacks
+):
+    client.force_login(sapporo_staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_evidence(client, assessment, measures, "旧.pdf", PDF).status_code == 302
+    old = media_root / answer_of(assessment, measures[0]).evidence_file.name
+    assert old.exists()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = post_evidence(
+            client, assessment, measures, "新.pdf", PDF + b"v2", {measures[0].pk: 1}
+        )
+    assert response.status_code == 302 and callbacks
+    stored = answer_of(assessment, measures[0])
+    assert stored.evidence_name == "新.pdf"
+    assert stored_files(media_root) == [media_root / stored.evidence_file.name]
+    assert not old.exists()
+
+
+def test_a_refused_replacement_keeps_the_old_file(
+    client, sapporo_staff, assessment, measures, media_root, django_capture_on_commit_callbacks
+):
+    client.force_login(sapporo_staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_evidence(client, assessment, measures, "旧.pdf", PDF)
+    old = stored_files(media_root)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        # Version 0: a colleague's save (version 1) is newer, so nothing is saved (409).
+        response = post_evidence(client, assessment, measures, "新.pdf", PDF + b"v2")
+    assert response.status_code == 409 and not callbacks
+    assert stored_files(media_root) == old
+    assert answer_of(assessment, measures[0]).evidence_name == "旧.pdf"
+
+
+def orphan(media_root, name: str, content: bytes = b"orphan", age_minutes: int = 120):
+    import os
+    import time
+
+    path = media_root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    then = time.time() - age_minutes * 60
+    os.utime(path, (then, then))
+    return path
+
+
+def test_cleanup_lists_orphans_by_default_and_deletes_them_with_delete(
+    client, sapporo_staff, assessment, measures, media_root, capsys
+):
+    client.force_login(sapporo_staff)
+    post_evidence(client, assessment, measures, "使用中.pdf", PDF)
+    in_use = media_root / answer_of(assessment, measures[0]).evidence_file.name
+    old = orphan(media_root, "evidence/011002/2025/0123abcd.pdf", b"x" * 2000)
+    deleted_body = orphan(media_root, "evidence/012025/2024/4567ef.txt")
+    young = orphan(media_root, "evidence/011002/2026/89ab.pdf", age_minutes=5)  # may be mid-save
+    elsewhere = orphan(media_root, "cache/other.bin")  # not evidence: never touched
+
+    call_command("cleanup_orphaned_files")
+    out = capsys.readouterr().out
+    assert "would delete: evidence/011002/2025/0123abcd.pdf" in out
+    assert "would delete: evidence/012025/2024/4567ef.txt" in out
+    assert "2 orphaned file(s)" in out and "--delete" in out
+    assert all(p.exists() for p in (in_use, old, deleted_body, young, elsewhere))
+
+    call_command("cleanup_orphaned_files", "--delete")
+    out = capsys.readouterr().out
+    assert "deleted: evidence/011002/2025/0123abcd.pdf" in out
+    assert not old.exists() and not deleted_body.exists()
+    assert in_use.exists() and young.exists() and elsewhere.exists()
+    assert answer_of(assessment, measures[0]).evidence_file.name == str(
+        in_use.relative_to(media_root)
+    )
+
+
+def test_cleanup_without_any_evidence_directory(media_root, capsys):
+    call_command("cleanup_orphaned_files", "--delete")
+    assert "0 orphaned file(s)" in capsys.readouterr().out
+
+
+# --- Quota ----------------------------------------------------------------------------------------
+
+
+def test_a_body_over_its_evidence_quota_gets_a_clear_message_and_nothing_is_stored(
+    client, sapporo_staff, assessment, measures, media_root, settings
+):
+    settings.EVIDENCE_QUOTA_BYTES = 3000
+    client.force_login(sapporo_staff)
+    first = PDF + b"x" * 2000
+    assert post_evidence(client, assessment, measures, "一つ目.pdf", first).status_code == 302
+    before = stored_files(media_root)
+    # A second file, for another measure: 2,000 + 2,000 bytes is over 3,000.
+    second = measures[1]
+    data = section_post(
+        measures, {second.pk: {"level": "3", "note": "二つ目"}}, {measures[0].pk: 1}
+    )
+    data |= {
+        f"m{measures[0].order}-level": "2",
+        f"m{second.order}-evidence_file": SimpleUploadedFile("二つ目.pdf", PDF + b"y" * 2000),
+    }
+    response = client.post(section_url(assessment, "II.2"), data)
+    html = html_of(response)
+    assert response.status_code == 400
+    assert "札幌市の根拠資料ファイルの保存容量（上限 2.9\xa0KB）を超えるため添付できません" in html
+    assert f'href="#id_m{second.order}-evidence_file"' in html and "二つ目" in html
+    assert stored_files(media_root) == before
+    assert not Answer.objects.filter(assessment=assessment, measure=second).exists()
+    # Replacing the first file frees its room: the same size fits again.
+    response = post_evidence(
+        client, assessment, measures, "差し替え.pdf", PDF + b"z" * 2000, {measures[0].pk: 1}
+    )
+    assert response.status_code == 302
+    assert answer_of(assessment, measures[0]).evidence_name == "差し替え.pdf"
+
+
+def test_no_quota_when_the_setting_is_zero(
+    client, sapporo_staff, assessment, measures, media_root, settings
+):
+    settings.EVIDENCE_QUOTA_BYTES = 0
+    client.force_login(sapporo_staff)
+    assert post_evidence(client, assessment, measures, "a.pdf", PDF * 100).status_code == 302
