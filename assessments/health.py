@@ -1,13 +1,15 @@
-"""Readiness of what a request needs besides the process: the task queue (django-tasks-db).
+"""Readiness checks django-health-check does not ship: the task queue (django-tasks-db), and a
+cache round trip that leaves nothing behind.
 
-django-health-check ships the database, cache and storage checks; this one adds the queue that
-sends e-mail and renders report batches, which it has no check for.
+The library's own database and storage checks are used as they are (egov/urls.py → views).
 """
 
 import dataclasses
 import datetime
+import uuid
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db import DatabaseError
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -35,3 +37,27 @@ class TaskQueue(HealthCheck):
             raise ServiceUnavailable(
                 f"{stale} task(s) RUNNING for more than {settings.TASK_STALE_SECONDS} s"
             )
+
+
+@dataclasses.dataclass
+class CacheRoundTrip(HealthCheck):
+    """A value is written, read back and deleted.
+
+    The library's Cache check leaves its key to expire; in the file-based PDF cache every probe
+    would leave a file, and past MAX_ENTRIES the cache culls entries at random: cached reports.
+    """
+
+    alias: str = "default"
+
+    def run(self) -> None:
+        cache = caches[self.alias]
+        key = f"egov-readyz:{uuid.uuid4().hex}"
+        try:
+            cache.set(key, "ok", 30)
+            answered = cache.get(key)
+        except OSError as exc:
+            raise ServiceUnavailable(f"cache {self.alias!r} is not writable") from exc
+        finally:
+            cache.delete(key)
+        if answered != "ok":
+            raise ServiceUnavailable(f"cache {self.alias!r} did not return the value written")

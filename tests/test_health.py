@@ -20,7 +20,16 @@ def test_healthz_answers_without_the_database(client, django_assert_num_queries)
     assert not response.cookies, "a probe must not start a session or set a CSRF cookie"
 
 
-def test_readyz_reports_every_dependency(client, media_root):
+@pytest.fixture
+def report_cache(settings, tmp_path):
+    """The PDF cache in a directory of its own, to see what the probe leaves there."""
+    settings.CACHES = settings.CACHES | {
+        "reports": settings.CACHES["reports"] | {"LOCATION": str(tmp_path / "reports")}
+    }
+    return tmp_path / "reports"
+
+
+def test_readyz_reports_every_dependency(client, media_root, report_cache):
     response = client.get("/readyz/")
     assert response.status_code == 200, response.content
     assert "no-store" in response["Cache-Control"]
@@ -28,10 +37,11 @@ def test_readyz_reports_every_dependency(client, media_root):
     body = json.loads(response.content)
     assert set(body.values()) == {"OK"}
     names = " ".join(body)
-    for check in ("Database", "Cache", "reports", "Storage", "TaskQueue"):
+    for check in ("Database", "CacheRoundTrip", "reports", "Storage", "TaskQueue"):
         assert check in names
-    # The storage probe wrote, read and deleted its file: nothing is left behind.
+    # The storage probe wrote, read and deleted its file, the cache probes their keys.
     assert not [p for p in media_root.rglob("*") if p.is_file()]
+    assert not [p for p in report_cache.rglob("*") if p.is_file()]
 
 
 def test_readyz_in_plain_text(client):

@@ -24,8 +24,8 @@ class ReadinessView(HealthCheckView):
     http_method_names = ["get", "head"]
     checks = (
         "health_check.checks.Database",
-        "health_check.checks.Cache",
-        ("health_check.checks.Cache", {"alias": "reports"}),
+        "assessments.health.CacheRoundTrip",
+        ("assessments.health.CacheRoundTrip", {"alias": "reports"}),
         "health_check.checks.Storage",
         "assessments.health.TaskQueue",
     )
