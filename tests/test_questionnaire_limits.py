@@ -196,3 +196,30 @@ def test_the_signature_is_verified_before_the_file_is_parsed(
     assert response.status_code == 400
     assert "ダウンロードした調査票ではありません" in response.content.decode()
     assert full_loads == []
+
+
+def test_account_and_registry_imports_refuse_the_dense_file_too(dense_file):
+    """Both read XLSX through read_dataset (the admin's import through SafeXLSX alike)."""
+    with pytest.raises(SpreadsheetError, match="圧縮率"):
+        spreadsheets.read_dataset(dense_file, "accounts.xlsx")
+    with pytest.raises(SpreadsheetError, match="圧縮率"):
+        spreadsheets.SafeXLSX().create_dataset(dense_file)
+
+
+def test_real_questionnaires_are_a_tenth_of_the_limits(make_assessment, guideline_2003):
+    """Every guideline's questionnaire, fully answered, has a tenth of the cells and rows refused."""
+    from assessments.models import Guideline
+    from assessments.questionnaire.build import build_questionnaire
+    from assessments.questionnaire.upload import QUESTIONNAIRE_LIMITS
+    from tests.test_reports import fill
+
+    tenth = spreadsheets.XlsxLimits(
+        max_cells=QUESTIONNAIRE_LIMITS["max_cells"] // 10,
+        max_rows=QUESTIONNAIRE_LIMITS["max_rows"] // 10,
+        max_columns=11,  # the questionnaire's own columns (A–K): the limit leaves room for 30
+    )
+    for guideline in Guideline.objects.all():
+        assessment = make_assessment("011002", 2026, guideline=guideline)
+        measures = list(guideline.measures.filter(is_scored=True).order_by("order"))
+        fill(assessment, measures)
+        check_xlsx(build_questionnaire(assessment), tenth)

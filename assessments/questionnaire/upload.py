@@ -130,7 +130,8 @@ def _unneutralize(value: str) -> str:
 
 
 # A questionnaire holds a cover, one row per measure (a guideline has a few dozen) and the signed
-# metadata: these limits are ten times the largest one built, far below what costs real memory.
+# metadata in 11 columns: cells and rows are ten times the largest one built (tested), far below
+# what costs real memory.
 QUESTIONNAIRE_LIMITS = dict(max_cells=20_000, max_rows=2_000, max_columns=30)
 
 
