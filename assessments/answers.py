@@ -280,8 +280,10 @@ def _answers_save(assessment, user, inputs, source, all_or_nothing, stored) -> S
     for answer, _v in updates + creates:
         answer.updated_at = now
     if replaced:
-        # Only once the new names are committed: a rollback keeps the old file in use.
-        transaction.on_commit(lambda: _delete_replaced(replaced))
+        # Only once the new names are committed: a rollback keeps the old file in use. Robust: a
+        # storage error is logged, never raised into answers_save (which would then delete the
+        # new, committed files as if the save had failed).
+        transaction.on_commit(lambda: _delete_replaced(replaced), robust=True)
     return result
 
 

@@ -113,11 +113,13 @@ class RequestSizeLimitMiddleware:
     @staticmethod
     def _refuse(request, status: int, limit: int):
         from django.template.loader import render_to_string
+        from django.utils import translation
 
-        response = HttpResponse(
-            render_to_string("413.html", {"status": status, "limit": limit}),
-            status=status,
-        )
+        # In Japanese: LocaleMiddleware has not run, and the thread may still hold the language
+        # of its previous request.
+        with translation.override(settings.LANGUAGE_CODE):
+            page = render_to_string("413.html", {"status": status, "limit": limit})
+        response = HttpResponse(page, status=status)
         # The middlewares that add these for other pages are further in; this page needs none
         # of what they allow (no script, no frame).
         response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"

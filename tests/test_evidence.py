@@ -233,3 +233,31 @@ def test_no_quota_when_the_setting_is_zero(
     settings.EVIDENCE_QUOTA_BYTES = 0
     client.force_login(sapporo_staff)
     assert post_evidence(client, assessment, measures, "a.pdf", PDF * 100).status_code == 302
+
+
+def test_a_storage_error_while_deleting_the_old_file_keeps_the_new_one(
+    client,
+    sapporo_staff,
+    assessment,
+    measures,
+    media_root,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+):
+    from assessments import answers
+
+    client.force_login(sapporo_staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_evidence(client, assessment, measures, "旧.pdf", PDF)
+
+    def broken(names):
+        raise OSError("storage unavailable")
+
+    monkeypatch.setattr(answers, "_delete_replaced", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_evidence(
+            client, assessment, measures, "新.pdf", PDF + b"v2", {measures[0].pk: 1}
+        )
+    assert response.status_code == 302
+    stored = answer_of(assessment, measures[0])
+    assert stored.evidence_name == "新.pdf" and (media_root / stored.evidence_file.name).exists()

@@ -103,3 +103,12 @@ def test_a_chunked_body_without_length_is_refused(upload_dirs):
 def test_a_malformed_length_is_refused(upload_dirs):
     assert call_wsgi(SECTION, {"CONTENT_LENGTH": "-5"})[0] == 400
     assert call_wsgi(SECTION, {"CONTENT_LENGTH": "1e9"})[0] == 400
+
+
+@pytest.mark.django_db
+def test_the_page_is_japanese_whatever_the_thread_last_spoke(upload_dirs):
+    from django.utils import translation
+
+    with translation.override("en"):
+        _status, _headers, page, _read = call_wsgi(SECTION, {"CONTENT_LENGTH": str(GIB)})
+    assert '<html lang="ja">' in page and "送信データが大きすぎます" in page
