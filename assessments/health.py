@@ -10,7 +10,7 @@ import uuid
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import DatabaseError
+from django.db import DatabaseError, connections
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from health_check import HealthCheck
@@ -59,5 +59,7 @@ class CacheRoundTrip(HealthCheck):
             raise ServiceUnavailable(f"cache {self.alias!r} is not writable") from exc
         finally:
             cache.delete(key)
+            # This runs on an executor thread: a database cache's connection would stay open.
+            connections.close_all()
         if answered != "ok":
             raise ServiceUnavailable(f"cache {self.alias!r} did not return the value written")
