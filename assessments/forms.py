@@ -24,10 +24,14 @@ from assessments.fiscal_year import MAX_FISCAL_YEAR, MIN_FISCAL_YEAR, current_fi
 from assessments.levels import Level
 from assessments.limits import (
     ANSWER_TEXT_MAX_LENGTHS,
+    ANSWER_TEXT_MAX_LINES,
     EVIDENCE_URL_MAX_LENGTH,
     REVIEW_COMMENT_MAX_LENGTH,
+    REVIEW_COMMENT_MAX_LINES,
     TOO_LONG,
     TRANSITION_COMMENT_MAX_LENGTH,
+    TRANSITION_COMMENT_MAX_LINES,
+    max_lines_validator,
 )
 from assessments.models import AccountEvent, Answer, Assessment, Body, Guideline, Measure, User
 from assessments.selectors.dashboards import Filters
@@ -78,6 +82,7 @@ class AnswerForm(forms.Form):
         required=False,
         max_length=ANSWER_TEXT_MAX_LENGTHS["not_applicable_reason"],
         error_messages={"max_length": TOO_LONG},
+        validators=[max_lines_validator(ANSWER_TEXT_MAX_LINES["not_applicable_reason"])],
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=gettext_lazy("「該当なし」を選んだときは必須です。"),
     )
@@ -86,6 +91,7 @@ class AnswerForm(forms.Form):
         required=False,
         max_length=ANSWER_TEXT_MAX_LENGTHS["note"],
         error_messages={"max_length": TOO_LONG},
+        validators=[max_lines_validator(ANSWER_TEXT_MAX_LINES["note"])],
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     evidence_file = forms.FileField(
@@ -126,6 +132,7 @@ class AnswerForm(forms.Form):
         required=False,
         max_length=ANSWER_TEXT_MAX_LENGTHS["improvement_plan"],
         error_messages={"max_length": TOO_LONG},
+        validators=[max_lines_validator(ANSWER_TEXT_MAX_LINES["improvement_plan"])],
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
@@ -253,6 +260,7 @@ class ReviewCommentForm(forms.Form):
     body = forms.CharField(
         label=gettext_lazy("コメント"),
         max_length=REVIEW_COMMENT_MAX_LENGTH,
+        validators=[max_lines_validator(REVIEW_COMMENT_MAX_LINES)],
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={
             "required": gettext_lazy("コメントを入力してください。"),
@@ -297,6 +305,7 @@ class ReturnForm(DecisionForm):
     comment = forms.CharField(
         label=gettext_lazy("差戻しの理由"),
         max_length=TRANSITION_COMMENT_MAX_LENGTH,
+        validators=[max_lines_validator(TRANSITION_COMMENT_MAX_LINES)],
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={
             "required": gettext_lazy("差戻しの理由を入力してください。"),
@@ -313,6 +322,7 @@ class ReopenForm(DecisionForm):
     comment = forms.CharField(
         label=gettext_lazy("再開の理由"),
         max_length=TRANSITION_COMMENT_MAX_LENGTH,
+        validators=[max_lines_validator(TRANSITION_COMMENT_MAX_LINES)],
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={
             "required": gettext_lazy("再開の理由を入力してください。"),
@@ -327,6 +337,7 @@ class ApproveForm(DecisionForm):
     comment = forms.CharField(
         label=gettext_lazy("承認コメント（任意）"),
         max_length=TRANSITION_COMMENT_MAX_LENGTH,
+        validators=[max_lines_validator(TRANSITION_COMMENT_MAX_LINES)],
         error_messages={"max_length": TOO_LONG},
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),

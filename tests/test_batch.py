@@ -36,15 +36,15 @@ def test_render_reports_command_renders_a_prefecture_and_resumes(hokkaido_assess
     )  # fmt: skip
     names = sorted(p.name for p in out.iterdir())
     assert names == [
-        "010006_2026_egov-2003.pdf",
-        "011002_2026_egov-2003.pdf",
-        "012025_2026_egov-2003.pdf",
+        "010006_北海道_2026_egov-2003.pdf",
+        "011002_札幌市_2026_egov-2003.pdf",
+        "012025_函館市_2026_egov-2003.pdf",
     ]
     assert "rendered 3, skipped 0" in stdout.getvalue()
     assert "[##############################] 3/3" in stderr.getvalue()
-    assert "函館市" in pdf_text((out / "012025_2026_egov-2003.pdf").read_bytes())
+    assert "函館市" in pdf_text((out / "012025_函館市_2026_egov-2003.pdf").read_bytes())
     # An interrupted write (truncated file) is rendered again; complete files are skipped.
-    broken = out / "011002_2026_egov-2003.pdf"
+    broken = out / "011002_札幌市_2026_egov-2003.pdf"
     broken.write_bytes(broken.read_bytes()[:500])
     stdout = io.StringIO()
     call_command(
@@ -67,7 +67,7 @@ def test_render_reports_in_two_processes(reference_data, hokkaido_assessments, t
     )  # fmt: skip
     assert "rendered 4, skipped 0 (already complete), failed 0" in stdout.getvalue()
     assert all(batch.is_complete(p) for p in out.iterdir())
-    assert "青森県" in pdf_text((out / "022012_2026_egov-2003.pdf").read_bytes())
+    assert "青森県" in pdf_text((out / "022012_青森市_2026_egov-2003.pdf").read_bytes())
 
 
 @pytest.fixture
@@ -88,10 +88,13 @@ def slow_hakodate(monkeypatch):
 def test_a_report_over_the_time_limit_fails_alone(hokkaido_assessments, tmp_path, slow_hakodate):
     items = batch.select_assessments(fiscal_year=2026, guideline_code="egov-2003", prefecture="01")
     outcome = batch.render_many(items, tmp_path, jobs=1, seconds=1)
-    assert [name for name, _error in outcome.failed] == ["012025_2026_egov-2003.pdf"]
+    assert [name for name, _error in outcome.failed] == ["012025_函館市_2026_egov-2003.pdf"]
     assert "RenderTimeout" in outcome.failed[0][1]
-    assert sorted(outcome.rendered) == ["010006_2026_egov-2003.pdf", "011002_2026_egov-2003.pdf"]
-    assert not (tmp_path / "012025_2026_egov-2003.pdf").exists()
+    assert sorted(outcome.rendered) == [
+        "010006_北海道_2026_egov-2003.pdf",
+        "011002_札幌市_2026_egov-2003.pdf",
+    ]
+    assert not (tmp_path / "012025_函館市_2026_egov-2003.pdf").exists()
     assert not list(tmp_path.glob(".*.part"))
 
 
@@ -130,6 +133,10 @@ def test_reviewer_starts_a_batch_follows_progress_and_downloads_the_zip(
     assert (job.status, job.total, job.done) == ("queued", 3, 0)  # 北海道 and 2 municipalities
     page = client.get(response.url).content.decode()
     assert "待機中" in page and "0 / 3" in page and "reports.zip" not in page
+    assert 'data-poll="' in page and "js/batch.js" in page  # the page follows the job itself
+    state = client.get(response.url, headers={"Accept": "application/json"}).json()
+    assert (state["status"], state["finished"]) == ("queued", False)
+    assert "0 / 3" in state["html"] and "<html" not in state["html"]
 
     batch.run_report_batch(job.pk)  # what the worker does
 
@@ -137,16 +144,20 @@ def test_reviewer_starts_a_batch_follows_progress_and_downloads_the_zip(
     assert (job.status, job.done, job.failed) == ("done", 3, 0)
     page = client.get(response.url).content.decode()
     assert "完了" in page and "3 / 3（100%）" in page
+    assert "data-poll" not in page and "js/batch.js" not in page  # finished: nothing to follow
+    state = client.get(response.url, headers={"Accept": "application/json"}).json()
+    assert state["finished"] and "010006_北海道_2026_egov-2003_報告書一式.zip" in state["html"]
     response = client.get(reverse("report_batch_zip", kwargs={"batch_id": job.public_id}))
     assert response.status_code == 200
+    assert "filename*=utf-8''010006_" in response["Content-Disposition"]
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     assert sorted(archive.namelist()) == [
-        "010006_2026_egov-2003.pdf",
-        "010006_2026_egov-2003_summary.pdf",
-        "011002_2026_egov-2003.pdf",
-        "012025_2026_egov-2003.pdf",
+        "010006_北海道_2026_egov-2003.pdf",
+        "010006_北海道_2026_egov-2003_集計報告書.pdf",
+        "011002_札幌市_2026_egov-2003.pdf",
+        "012025_函館市_2026_egov-2003.pdf",
     ]
-    assert "札幌市" in pdf_text(archive.read("011002_2026_egov-2003.pdf"))
+    assert "札幌市" in pdf_text(archive.read("011002_札幌市_2026_egov-2003.pdf"))
 
 
 def test_the_job_runs_through_the_tasks_framework(
@@ -254,7 +265,7 @@ def test_db_worker_applies_the_time_limit_to_each_report(
     assert job.error == "012025: RenderTimeout"
     with zipfile.ZipFile(batch.batch_zip_path(job)) as archive:
         assert sorted(archive.namelist()) == [
-            "010006_2026_egov-2003.pdf",
-            "010006_2026_egov-2003_summary.pdf",
-            "011002_2026_egov-2003.pdf",
+            "010006_北海道_2026_egov-2003.pdf",
+            "010006_北海道_2026_egov-2003_集計報告書.pdf",
+            "011002_札幌市_2026_egov-2003.pdf",
         ]

@@ -290,6 +290,60 @@ def test_prefecture_and_kind_averages_and_change_equal_a_recomputation(
     assert str(half_up(hokkaido.current)) in html
 
 
+def test_reviewer_compares_own_prefecture_with_the_nation_and_last_year(
+    client, hokkaido_reviewer, populate, guideline_2003
+):
+    populate(HOKKAIDO_CODES + AOMORI_CODES + ["010006"])
+    expected = recompute(guideline_2003)
+    counted = list(Assessment.objects.filter(status__in=COUNTED).select_related("body"))
+    hokkaido = Body.objects.get(code="010006")
+    client.force_login(hokkaido_reviewer)
+    response = client.get(reverse("dashboard_prefectures"), {"fiscal_year": 2026})
+    assert response.status_code == 200
+    own, nation = response.context["prefectures"]
+    assert own.key == hokkaido and str(nation.label) == "全国"
+    for row, members in (
+        (own, [a for a in counted if (a.body.prefecture_id or a.body_id) == hokkaido.pk]),
+        (nation, counted),
+    ):
+        for year, value in ((2026, row.current), (2025, row.previous)):
+            now = mean(expected[a.pk][0] for a in members if a.fiscal_year == year)
+            assert value == pytest.approx(now, abs=1e-9)
+    # Kinds are Hokkaido's only (no 中核市 average of Aomori's bodies).
+    kinds = {row.key: row for row in response.context["kinds"]}
+    in_hokkaido = {a.body.kind for a in counted if a.body.code in HOKKAIDO_CODES + ["010006"]}
+    assert set(kinds) == in_hokkaido
+    # Each of Hokkaido's bodies, this year against last year; Aomori's are not listed.
+    changes = response.context["changes"]
+    listed = [row.body.code for row in changes.rows]
+    assert set(HOKKAIDO_CODES) <= set(listed) and not set(AOMORI_CODES) & set(listed)
+    for row in changes.rows:
+        by_year = {
+            a.fiscal_year: a for a in counted if a.body_id == row.body.pk
+        }  # results only: drafts are not compared
+        assert (row.current is None) == (2026 not in by_year)
+        assert (row.previous is None) == (2025 not in by_year)
+        if row.current is not None and row.previous is not None:
+            now, before = expected[by_year[2026].pk][0], expected[by_year[2025].pk][0]
+            if now is not None and before is not None:
+                assert row.change == half_up(now) - half_up(before)
+    assert changes.improved + changes.declined + changes.unchanged + changes.not_comparable == len(
+        changes.rows
+    )
+    html = response.content.decode()
+    assert "北海道の区分・年度の比較" in html and 'id="body-changes"' in html
+    assert "青森" not in html
+
+
+def test_reviewer_pages_link_the_prefecture_summary_and_batch(client, hokkaido_reviewer):
+    client.force_login(hokkaido_reviewer)
+    kwargs = {"prefecture_code": "010006", "fiscal_year": 2026, "guideline_code": "egov-2003"}
+    for page in (reverse("dashboard") + "?fiscal_year=2026", reverse("review_queue")):
+        html = client.get(page).content.decode()
+        assert reverse("prefecture_summary_pdf", kwargs=kwargs) in html, page
+        assert reverse("report_batches", kwargs=kwargs) in html, page
+
+
 def test_comparison_equals_a_recomputation(client, hokkaido_reviewer, populate, guideline_2003):
     populate(HOKKAIDO_CODES + AOMORI_CODES + ["031003"])  # 盛岡市: another 中核市
     sapporo = Assessment.objects.get(body__code="011002", fiscal_year=2026)
@@ -353,6 +407,9 @@ PINNED = {
     ("dashboard_export_xlsx", "national_admin"): 9,
     ("dashboard_export_xlsx", "hokkaido_reviewer"): 9,
     ("dashboard_prefectures", "national_admin"): 12,
+    # the reviewer: its prefecture's averages, the national average, its kinds, its bodies and
+    # their scores for both years (one join), instead of the 47 prefectures
+    ("dashboard_prefectures", "hokkaido_reviewer"): 13,
 }
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments import answers
-from assessments.limits import ANSWER_TEXT_MAX_LENGTHS
+from assessments.limits import ANSWER_TEXT_MAX_LENGTHS, ANSWER_TEXT_MAX_LINES
 from assessments.models import Answer, AnswerChange
 from tests.test_filling import (
     fields,
@@ -26,6 +26,21 @@ from tests.test_reports import fill
 LIMIT = ANSWER_TEXT_MAX_LENGTHS["note"]
 TOO_LONG = "あ" * (LIMIT + 1)
 MESSAGE = f"{LIMIT}文字以内で入力してください（現在 {LIMIT + 1}文字）。"
+LINES = ANSWER_TEXT_MAX_LINES["note"]
+# Too many characters, or few characters on too many lines (each line is laid out in the PDF).
+OVER = {
+    "characters": (TOO_LONG, MESSAGE),
+    "lines": (
+        "あ\r\n" * LINES + "あ",
+        f"改行は{LINES}行以内にしてください（現在 {LINES + 1}行）。",
+    ),
+}
+
+
+@pytest.fixture(params=sorted(OVER))
+def over(request):
+    """(a note over a limit, the message that refuses it)"""
+    return OVER[request.param]
 
 
 @pytest.fixture
@@ -34,61 +49,63 @@ def assessment(make_assessment):
 
 
 def test_the_section_form_refuses_a_note_over_the_limit(
-    client, sapporo_staff, assessment, guideline_2003
+    client, sapporo_staff, assessment, over, guideline_2003
 ):
     measures = section_measures(guideline_2003, "II.3")
     client.force_login(sapporo_staff)
     response = client.post(
         section_url(assessment, "II.3"),
-        section_post(measures, {measures[0].pk: {"level": "2", "note": TOO_LONG}}),
+        section_post(measures, {measures[0].pk: {"level": "2", "note": over[0]}}),
     )
     assert response.status_code == 400
-    assert MESSAGE in html_of(response)
+    assert over[1] in html_of(response)
     assert not Answer.objects.filter(assessment=assessment).exists()
 
 
-def test_autosave_refuses_a_note_over_the_limit(client, sapporo_staff, assessment, scored_2003):
+def test_autosave_refuses_a_note_over_the_limit(
+    client, sapporo_staff, assessment, over, scored_2003
+):
     measure = scored_2003[0]
     client.force_login(sapporo_staff)
     response = client.post(
         measure_url("answer_autosave", assessment, measure.ref),
-        fields(measure, level="2", note=TOO_LONG),
+        fields(measure, level="2", note=over[0]),
     )
     assert response.status_code == 400
     body = response.json()
-    assert body["errors"] == {"note": [MESSAGE]} and MESSAGE in body["message"]
+    assert body["errors"] == {"note": [over[1]]} and over[1] in body["message"]
     assert not Answer.objects.filter(assessment=assessment).exists()
     assert not AnswerChange.objects.exists()
 
 
 def test_the_questionnaire_refuses_a_note_over_the_limit(
-    client, sapporo_staff, assessment, scored_2003
+    client, sapporo_staff, assessment, over, scored_2003
 ):
     fill(assessment, scored_2003, user=sapporo_staff)
     client.force_login(sapporo_staff)
     first = 10  # the questionnaire's first answer row
-    data = edit(download(client, assessment), {f"{NOTE_COL}{first}": TOO_LONG})
+    data = edit(download(client, assessment), {f"{NOTE_COL}{first}": over[0]})
     before = snapshot(assessment)
     response = upload(client, assessment, data)
     assert response.status_code == 400
     assert any(
-        e.startswith(f"{first}行目・列「備考」") and f"{LIMIT}文字以内" in e
+        e.startswith(f"{first}行目・列「備考」") and e.endswith(over[1])
         for e in response.context["errors"]
     )
     assert snapshot(assessment) == before
 
 
-def test_the_save_service_refuses_it_too(sapporo_staff, assessment, scored_2003):
+def test_the_save_service_refuses_it_too(sapporo_staff, assessment, over, scored_2003):
     """A path that skips the forms still meets the model's limit (full_clean)."""
     with pytest.raises(ValidationError) as refused:
         answers.answer_save(
             assessment=assessment,
             measure=scored_2003[0],
             user=sapporo_staff,
-            data={"level": 1, "note": TOO_LONG},
+            data={"level": 1, "note": over[0]},
             expected_version=0,
         )
-    assert MESSAGE in refused.value.messages
+    assert over[1] in refused.value.messages
     assert not Answer.objects.filter(assessment=assessment).exists()
 
 

@@ -3,6 +3,7 @@
 import io
 import re
 from unittest import mock
+from urllib.parse import unquote
 
 import pytest
 from django.core.management import call_command
@@ -245,7 +246,10 @@ def test_report_view_downloads_the_pdf(client, sapporo_viewer, full_assessment):
     response = client.get(reverse("report_pdf", kwargs=full_assessment.url_kwargs))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
-    assert 'filename="011002_2026_egov-2003.pdf"' in response["Content-Disposition"]
+    # Named by code and body name; the non-ASCII name is sent as RFC 6266 filename*.
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment; ")
+    assert unquote(disposition.split("filename*=utf-8''")[1]) == "011002_札幌市_2026_egov-2003.pdf"
     assert "札幌市" in pdf_text(response.content)
 
 

@@ -31,8 +31,12 @@ from assessments.levels import MAX_LEVEL, Choice, Level, choice_of, validate_rea
 from assessments.limits import (
     ANSWER_TEXT_MAX_LENGTHS,
     REVIEW_COMMENT_MAX_LENGTH,
+    REVIEW_COMMENT_MAX_LINES,
     TRANSITION_COMMENT_MAX_LENGTH,
+    TRANSITION_COMMENT_MAX_LINES,
     max_length_validator,
+    max_lines_validator,
+    text_validators,
 )
 from assessments.models.catalog import Guideline, Measure
 from assessments.models.registry import Body, prefecture_q, readable_bodies_q
@@ -325,13 +329,13 @@ class Answer(models.Model):
         _("該当なしの理由"),
         blank=True,
         max_length=ANSWER_TEXT_MAX_LENGTHS["not_applicable_reason"],
-        validators=[max_length_validator(ANSWER_TEXT_MAX_LENGTHS["not_applicable_reason"])],
+        validators=text_validators("not_applicable_reason"),
     )
     note = models.TextField(
         _("備考"),
         blank=True,
         max_length=ANSWER_TEXT_MAX_LENGTHS["note"],
-        validators=[max_length_validator(ANSWER_TEXT_MAX_LENGTHS["note"])],
+        validators=text_validators("note"),
     )
     evidence_url = models.URLField(_("根拠資料のURL"), max_length=500, blank=True)
     evidence_file = models.FileField(
@@ -356,7 +360,7 @@ class Answer(models.Model):
         _("改善計画"),
         blank=True,
         max_length=ANSWER_TEXT_MAX_LENGTHS["improvement_plan"],
-        validators=[max_length_validator(ANSWER_TEXT_MAX_LENGTHS["improvement_plan"])],
+        validators=text_validators("improvement_plan"),
     )
     carried_over_from = models.CharField(
         _("引継ぎ元"),
@@ -478,7 +482,10 @@ class AssessmentTransition(models.Model):
         _("コメント"),
         blank=True,
         max_length=TRANSITION_COMMENT_MAX_LENGTH,
-        validators=[max_length_validator(TRANSITION_COMMENT_MAX_LENGTH)],
+        validators=[
+            max_length_validator(TRANSITION_COMMENT_MAX_LENGTH),
+            max_lines_validator(TRANSITION_COMMENT_MAX_LINES),
+        ],
     )
 
     class Meta:
@@ -507,7 +514,10 @@ class ReviewComment(models.Model):
     body = models.TextField(
         _("コメント"),
         max_length=REVIEW_COMMENT_MAX_LENGTH,
-        validators=[max_length_validator(REVIEW_COMMENT_MAX_LENGTH)],
+        validators=[
+            max_length_validator(REVIEW_COMMENT_MAX_LENGTH),
+            max_lines_validator(REVIEW_COMMENT_MAX_LINES),
+        ],
     )
     needs_fix = models.BooleanField(_("要修正"), default=False)
     created_at = models.DateTimeField(_("日時"), auto_now_add=True)

@@ -15,6 +15,7 @@ from openpyxl.workbook.workbook import Workbook
 from assessments import answers, levels
 from assessments import fiscal_year as fy
 from assessments.levels import MAX_LEVEL
+from assessments.limits import text_problem
 from assessments.models import Answer, AnswerChange, Assessment, Measure, User
 from assessments.questionnaire.layout import (
     ANSWER_COLUMNS,
@@ -254,12 +255,9 @@ def _parse_row(sheet, r: int, errors: list[str]) -> dict:
                 values[key] = _parse_year(raw)
             else:
                 text = "" if raw is None else _unneutralize(str(raw)).strip()
-                if key in MAX_LENGTHS and len(text) > MAX_LENGTHS[key]:
-                    error(
-                        key,
-                        _("%(max)s文字以内で入力してください（%(n)s文字）。")
-                        % {"max": MAX_LENGTHS[key], "n": len(text)},
-                    )
+                problem = text_problem(key, text) if key in MAX_LENGTHS else None
+                if problem:
+                    error(key, problem)
                     continue
                 values[key] = text
         except ValueError:

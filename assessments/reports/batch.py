@@ -32,6 +32,7 @@ from assessments.reports.pdf import (
     cached_assessment_pdf,
     render_prefecture_summary_pdf,
     report_filename,
+    summary_filename,
 )
 from assessments.tasks import render_report_batch
 
@@ -263,8 +264,7 @@ def run_report_batch(batch_id: int) -> ReportBatch:
                 batch.prefecture, batch.guideline, batch.fiscal_year
             )
             archive.writestr(
-                f"{batch.prefecture.code}_{batch.fiscal_year}_{batch.guideline.code}_summary.pdf",
-                summary,
+                summary_filename(batch.prefecture, batch.fiscal_year, batch.guideline), summary
             )
             for assessment in assessments:
                 try:

@@ -6,12 +6,15 @@ set in IPAexGothic, embedded and subset. A rendered PDF is kept in the "reports"
 key naming the state it shows, so a repeated download and a batch ZIP do not render again.
 """
 
+import re
+
 from django.conf import settings
 from django.core.cache import caches
 from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from assessments.models import Answer, Assessment, Body, Guideline, ReviewComment
 from assessments.reports.context import assessment_report_context, prefecture_summary_context
@@ -19,7 +22,7 @@ from assessments.reports.fetcher import STATIC_BASE, StaticOnlyFetcher
 
 # Bump when a template, the stylesheet or the report code changes what a PDF looks like, so
 # cached PDFs made by the old code are not served again.
-REPORT_VERSION = "2026-12-01.2"
+REPORT_VERSION = "2026-12-02.1"
 CACHE_ALIAS = "reports"
 
 
@@ -42,9 +45,38 @@ def render_assessment_pdf(assessment: Assessment) -> bytes:
     return html_to_pdf(render_assessment_html(assessment))
 
 
+# Characters a file name cannot hold on Windows or in a ZIP (and white space, kept as one "_").
+UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\s\x00-\x1f]+')
+
+
+def _file_part(text: str) -> str:
+    return UNSAFE_IN_FILE_NAMES.sub("_", text).strip("._") or "_"
+
+
 def report_filename(assessment: Assessment, extension: str = "pdf") -> str:
+    """A body's document named by code and name: 011002_札幌市_2026_egov-2003.pdf."""
+    body = assessment.body
     return (
-        f"{assessment.body.code}_{assessment.fiscal_year}_{assessment.guideline.code}.{extension}"
+        f"{body.code}_{_file_part(body.name)}_{assessment.fiscal_year}_"
+        f"{assessment.guideline.code}.{extension}"
+    )
+
+
+def summary_filename(prefecture: Body, fiscal_year: int, guideline: Guideline) -> str:
+    """010006_北海道_2026_egov-2003_集計報告書.pdf"""
+    label = _("集計報告書")
+    return (
+        f"{prefecture.code}_{_file_part(prefecture.name)}_{fiscal_year}_{guideline.code}_"
+        f"{_file_part(label)}.pdf"
+    )
+
+
+def batch_filename(prefecture: Body, fiscal_year: int, guideline: Guideline) -> str:
+    """010006_北海道_2026_egov-2003_報告書一式.zip"""
+    label = _("報告書一式")
+    return (
+        f"{prefecture.code}_{_file_part(prefecture.name)}_{fiscal_year}_{guideline.code}_"
+        f"{_file_part(label)}.zip"
     )
 
 

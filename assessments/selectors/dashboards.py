@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import cast
 
 import tablib
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
@@ -282,19 +282,24 @@ def grouped_averages(
     group_by: str,
     kind: str = "",
     include_drafts: bool = False,
+    prefecture: Body | None = None,
 ) -> dict[tuple, scoring.Mean]:
     """{(group, fiscal year): Mean} over the results (each body counts once).
 
-    `group_by` is "prefecture" (a prefecture with its municipalities) or "kind".
+    `group_by` is "prefecture" (a prefecture with its municipalities), "kind" or "all" (one
+    group, 0); `prefecture` narrows the scope to that prefecture and its municipalities.
     """
     groups: dict[str, Combinable] = {
         "prefecture": Coalesce("assessment__body__prefecture_id", "assessment__body_id"),
         "kind": F("assessment__body__kind"),
+        "all": Value(0),
     }
     group = groups[group_by]
     scope = Assessment.objects.filter(guideline=guideline, fiscal_year__in=fiscal_years).results(
         include_drafts=include_drafts
     )
+    if prefecture is not None:
+        scope = scope.of_prefecture(prefecture)
     if kind:
         scope = scope.filter(body__kind=kind)
     return scope.mean_scores({"grp": group, "year": "assessment__fiscal_year"})
@@ -327,9 +332,15 @@ def _average_rows(
 
 
 def prefecture_averages(
-    guideline: Guideline, fiscal_year: int, *, kind: str = "", include_drafts: bool = False
+    guideline: Guideline,
+    fiscal_year: int,
+    *,
+    kind: str = "",
+    include_drafts: bool = False,
+    prefectures: Sequence[Body] | None = None,
 ) -> list[AverageRow]:
-    """One row per prefecture: this year's average, last year's, and the change."""
+    """One row per prefecture (all, or those given): this year's average, last year's, and
+    the change."""
     averages = grouped_averages(
         guideline,
         [fiscal_year, fiscal_year - 1],
@@ -337,16 +348,112 @@ def prefecture_averages(
         kind=kind,
         include_drafts=include_drafts,
     )
-    prefectures = Body.objects.prefectures().order_by("code")
+    if prefectures is None:
+        prefectures = list(Body.objects.prefectures().order_by("code"))
     return _average_rows([(p, p.pk, p.name) for p in prefectures], averages, fiscal_year)
 
 
-def kind_averages(
-    guideline: Guideline, fiscal_year: int, *, include_drafts: bool = False
-) -> list[AverageRow]:
-    """One row per kind of body: this year's average, last year's, and the change."""
+def national_average(
+    guideline: Guideline, fiscal_year: int, *, kind: str = "", include_drafts: bool = False
+) -> AverageRow:
+    """The national average (every body once) this year and last year: the 全国 row."""
     averages = grouped_averages(
-        guideline, [fiscal_year, fiscal_year - 1], group_by="kind", include_drafts=include_drafts
+        guideline,
+        [fiscal_year, fiscal_year - 1],
+        group_by="all",
+        kind=kind,
+        include_drafts=include_drafts,
     )
-    kinds = [(kind, kind, str(label)) for kind, label in Body.Kind.choices]
+    return _average_rows([("all", 0, _("全国"))], averages, fiscal_year)[0]
+
+
+def kind_averages(
+    guideline: Guideline,
+    fiscal_year: int,
+    *,
+    include_drafts: bool = False,
+    prefecture: Body | None = None,
+) -> list[AverageRow]:
+    """One row per kind of body (nationally, or within `prefecture`): this year's average,
+    last year's, and the change. Kinds with no body in the scope are left out."""
+    averages = grouped_averages(
+        guideline,
+        [fiscal_year, fiscal_year - 1],
+        group_by="kind",
+        include_drafts=include_drafts,
+        prefecture=prefecture,
+    )
+    present = {group for group, _year in averages}
+    kinds = [
+        (kind, kind, str(label))
+        for kind, label in Body.Kind.choices
+        if prefecture is None or kind in present
+    ]
     return _average_rows(kinds, averages, fiscal_year)
+
+
+@dataclass
+class BodyChange:
+    """One body's result this year beside last year's (None: no result that year)."""
+
+    body: Body
+    current: Assessment | None
+    previous: Assessment | None
+
+    @property
+    def change(self) -> Decimal | None:
+        if self.current is None or self.previous is None:
+            return None
+        return scoring.difference(self.current.score.value, self.previous.score.value)
+
+
+@dataclass
+class BodyChanges:
+    rows: list[BodyChange]
+
+    def _count(self, test) -> int:
+        return sum(1 for r in self.rows if r.change is not None and test(r.change))
+
+    @property
+    def improved(self) -> int:
+        return self._count(lambda c: c > 0)
+
+    @property
+    def declined(self) -> int:
+        return self._count(lambda c: c < 0)
+
+    @property
+    def unchanged(self) -> int:
+        return self._count(lambda c: c == 0)
+
+    @property
+    def not_comparable(self) -> int:
+        return sum(1 for r in self.rows if r.change is None)
+
+
+def body_changes(user: User, filters: Filters, prefecture: Body) -> BodyChanges:
+    """Every body of `prefecture` in the user's scope, with its result this year and last
+    (results only unless the filters include drafts): two queries whatever the size."""
+    bodies = Body.objects.visible_to(user).of_prefecture(prefecture).order_by("code")
+    if filters.kind:
+        bodies = bodies.filter(kind=filters.kind)
+    years = [filters.fiscal_year, filters.fiscal_year - 1]
+    assessments = (
+        Assessment.objects.visible_to(user)
+        .filter(guideline=filters.guideline, fiscal_year__in=years)
+        .of_prefecture(prefecture)
+        .results(include_drafts=filters.include_drafts)
+        .select_related("guideline")
+        .with_scores(filters.guideline)
+    )
+    by_pair = {(a.body_id, a.fiscal_year): a for a in assessments}
+    return BodyChanges(
+        [
+            BodyChange(
+                body=body,
+                current=by_pair.get((body.pk, years[0])),
+                previous=by_pair.get((body.pk, years[1])),
+            )
+            for body in bodies
+        ]
+    )

@@ -8,7 +8,6 @@ for the numbers and renders a table beside every chart.
 import io
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -68,6 +67,9 @@ def dashboard(request):
             "status_counts": [(label, counts[value]) for value, label in Assessment.Status.choices],
             "total": sum(counts.values()),
             "formula": FORMULA,
+            "report_prefecture": (
+                request.user.body if request.user.is_prefecture_reviewer else filters.prefecture
+            ),
         },
     )
 
@@ -131,19 +133,34 @@ def dashboard_distribution(request):
 @login_required
 @require_GET
 def dashboard_prefectures(request):
-    """National administrators: each prefecture's and each kind's average, and the change."""
-    if not request.user.is_national_admin:
-        raise PermissionDenied
+    """Averages by prefecture and by kind, and each body's change since the previous year.
+
+    A national administrator compares the prefectures (and, choosing one, its bodies); a
+    prefecture reviewer sees its own prefecture beside the national average, its kinds of body
+    and each of its bodies this year against last year.
+    """
     form, filters, query = _filters(request)
-    prefectures = dashboards.prefecture_averages(
+    user = request.user
+    prefecture = filters.prefecture if user.is_national_admin else user.body
+    averages = {"kind": filters.kind, "include_drafts": filters.include_drafts}
+    if user.is_national_admin:
+        prefectures = dashboards.prefecture_averages(
+            filters.guideline, filters.fiscal_year, **averages
+        )
+    else:
+        prefectures = [
+            *dashboards.prefecture_averages(
+                filters.guideline, filters.fiscal_year, prefectures=[prefecture], **averages
+            ),
+            dashboards.national_average(filters.guideline, filters.fiscal_year, **averages),
+        ]
+    kinds = dashboards.kind_averages(
         filters.guideline,
         filters.fiscal_year,
-        kind=filters.kind,
         include_drafts=filters.include_drafts,
+        prefecture=prefecture,
     )
-    kinds = dashboards.kind_averages(
-        filters.guideline, filters.fiscal_year, include_drafts=filters.include_drafts
-    )
+    changes = dashboards.body_changes(user, filters, prefecture) if prefecture is not None else None
     chart = charts.grouped_bar_chart(
         [row.label for row in prefectures],
         [
@@ -153,7 +170,9 @@ def dashboard_prefectures(request):
             ),
             (_("%(year)s年度") % {"year": filters.fiscal_year}, [r.current for r in prefectures]),
         ],
-        title=_("都道府県別の平均点（前年度との比較）"),
+        title=_("都道府県別の平均点（前年度との比較）")
+        if user.is_national_admin
+        else _("%(prefecture)sと全国の平均点（前年度との比較）") % {"prefecture": prefecture.name},
     )
     return render(
         request,
@@ -162,8 +181,10 @@ def dashboard_prefectures(request):
             "form": form,
             "filters": filters,
             "query": query,
+            "prefecture": prefecture,
             "prefectures": prefectures,
             "kinds": kinds,
+            "changes": changes,
             "chart": chart,
             "formula": FORMULA,
         },

@@ -7,8 +7,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -26,7 +28,7 @@ SESSION_KEY = "questionnaire-upload:{pk}"
 
 def _attachment(data: bytes, filename: str, content_type: str) -> HttpResponse:
     response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -65,8 +67,11 @@ def prefecture_summary_pdf(request, prefecture_code: str, fiscal_year: int, guid
     prefecture = _prefecture_for_reviewer(request.user, prefecture_code, fiscal_year)
     guideline = get_object_or_404(Guideline, code=guideline_code)
     data = pdf.cached_prefecture_summary_pdf(prefecture, guideline, fiscal_year)
-    name = f"{prefecture.code}_{fiscal_year}_{guideline.code}_summary.pdf"
-    return _attachment(data, name, "application/pdf")
+    return _attachment(
+        data,
+        pdf.summary_filename(prefecture, guideline=guideline, fiscal_year=fiscal_year),
+        "application/pdf",
+    )
 
 
 # --- Batches -----------------------------------------------------------------------------------
@@ -102,8 +107,31 @@ def report_batches(request, prefecture_code: str, fiscal_year: int, guideline_co
 @login_required
 @require_GET
 def report_batch_detail(request, batch_id):
+    """The batch's progress; asked for JSON (by the page's script), its state block alone."""
     batch_obj = _batch_for_reviewer(request.user, batch_id)
-    return render(request, "assessments/report_batch.html", {"batch": batch_obj})
+    context = {
+        "batch": batch_obj,
+        "zip_name": pdf.batch_filename(
+            batch_obj.prefecture, batch_obj.fiscal_year, batch_obj.guideline
+        ),
+        "error": batch_obj.error,
+    }
+    if request.headers.get("Accept") == "application/json":
+        state = {"done": batch_obj.done, "total": batch_obj.total}
+        response = JsonResponse(
+            {
+                "status": batch_obj.status,
+                "finished": batch_obj.is_finished,
+                "html": render_to_string(
+                    "assessments/includes/_batch_state.html", context, request=request
+                ),
+                "announcement": _("一括作成: %(status)s（%(done)s / %(total)s）")
+                % {"status": batch_obj.get_status_display(), **state},
+            }
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+    return render(request, "assessments/report_batch.html", context)
 
 
 @login_required
@@ -113,7 +141,7 @@ def report_batch_zip(request, batch_id):
     path = batch.batch_zip_path(batch_obj)
     if batch_obj.status != ReportBatch.Status.DONE or not path.exists():
         raise Http404
-    name = f"{batch_obj.prefecture.code}_{batch_obj.fiscal_year}_{batch_obj.guideline.code}.zip"
+    name = pdf.batch_filename(batch_obj.prefecture, batch_obj.fiscal_year, batch_obj.guideline)
     return FileResponse(path.open("rb"), as_attachment=True, filename=name)
 
 

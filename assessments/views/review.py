@@ -16,7 +16,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from assessments import access, workflow
-from assessments.forms import ApproveForm, ReopenForm, ReturnForm, ReviewCommentForm
+from assessments.fiscal_year import current_fiscal_year
+from assessments.forms import (
+    DEFAULT_GUIDELINE,
+    ApproveForm,
+    ReopenForm,
+    ReturnForm,
+    ReviewCommentForm,
+)
 from assessments.models import Assessment
 from assessments.scoring import FORMULA
 from assessments.selectors import filling
@@ -32,7 +39,16 @@ def review_queue(request):
     page = Paginator(selected.review_queue(request.user), QUEUE_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "assessments/review_queue.html", {"page": page})
+    context: dict[str, object] = {"page": page}
+    if request.user.is_prefecture_reviewer:
+        # The prefecture's documents for the current year, under the default guideline; the
+        # dashboard links them for any year and guideline chosen in its filters.
+        context.update(
+            report_prefecture=request.user.body,
+            report_year=current_fiscal_year(),
+            report_guideline_code=DEFAULT_GUIDELINE,
+        )
+    return render(request, "assessments/review_queue.html", context)
 
 
 def _render_review(

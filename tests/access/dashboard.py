@@ -7,13 +7,12 @@ REVIEWERS_ONLY = everyone(403) | {
     "other_prefecture_reviewer": 200,
     "national_admin": 200,
 }
-NATIONAL_ONLY = everyone(403) | {"national_admin": 200}
-
 ENTRIES = {
     "dashboard": read_only(REVIEWERS_ONLY),
     "dashboard_heatmap": read_only(REVIEWERS_ONLY),
     "dashboard_distribution": read_only(REVIEWERS_ONLY),
-    "dashboard_prefectures": read_only(NATIONAL_ONLY),
+    # National: every prefecture; a reviewer: its own prefecture beside the national average.
+    "dashboard_prefectures": read_only(REVIEWERS_ONLY),
     "dashboard_export": [
         Entry(REVIEWERS_ONLY, kwargs=lambda ctx: {"fmt": "csv"}),
         Entry(REVIEWERS_ONLY, kwargs=lambda ctx: {"fmt": "xlsx"}),
