@@ -91,3 +91,11 @@ def test_readyz_is_503_when_storage_cannot_be_written(client, settings, tmp_path
 def test_probes_take_no_other_method(client):
     assert client.post("/healthz/").status_code == 405
     assert client.post("/readyz/").status_code == 405
+
+
+def test_probes_answer_on_plain_http_when_the_app_redirects_to_https(client, settings):
+    """A load balancer asks the app server directly, without TLS: no redirect for the probes."""
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz/").status_code == 200
+    assert client.get("/readyz/").status_code == 200
+    assert client.get("/accounts/login/").status_code == 301
