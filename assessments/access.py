@@ -53,8 +53,9 @@ def can_fill(user: User, assessment: Assessment) -> bool:
 
 
 def can_edit_answers(user: User, assessment: Assessment) -> bool:
-    """Staff of the body may change answers while the assessment is not submitted or approved."""
-    return can_fill(user, assessment) and assessment.is_editable
+    """Staff of the body may change answers while the assessment is not submitted or approved,
+    and not locked by an accepted sign-off or a closed round."""
+    return can_fill(user, assessment) and assessment.is_editable and not assessment.is_locked
 
 
 def can_review(user: User, assessment: Assessment) -> bool:
@@ -67,8 +68,43 @@ def can_review(user: User, assessment: Assessment) -> bool:
 
 
 def can_reopen(user: User, assessment: Assessment) -> bool:
-    """Reopening an approved assessment: its reviewer, or a national administrator (anyone)."""
-    return user.is_authenticated and (user.is_national_admin or can_review(user, assessment))
+    """Reopening an approved assessment: its reviewer, or a national administrator (anyone);
+    never while it is locked (the sign-off is returned first)."""
+    return (
+        user.is_authenticated
+        and not assessment.is_locked
+        and (user.is_national_admin or can_review(user, assessment))
+    )
+
+
+def may_sign_off(user: User, prefecture: Body) -> bool:
+    """A prefecture's reviewers sign off its municipalities' set for a round (取りまとめ)."""
+    return user.is_authenticated and user.is_prefecture_reviewer and user.body_id == prefecture.pk
+
+
+def may_follow_up(user: User, body: Body) -> bool:
+    """Chasing a body for a round: national administrators (any), its prefecture's reviewers."""
+    if not user.is_authenticated:
+        return False
+    if user.is_national_admin:
+        return True
+    return user.is_prefecture_reviewer and user.body_id in (body.pk, body.prefecture_id)
+
+
+def round_prefecture_scope(user: User, prefecture_code: str = "") -> Body | None:
+    """The prefecture whose bodies a round page lists for `user`: a reviewer's own (whatever
+    is asked; another prefecture's code is 404), the one asked by a national administrator (or
+    None: all). Others: 403."""
+    if user.is_authenticated and user.is_national_admin:
+        if not prefecture_code:
+            return None
+        return get_object_or_404(Body.objects.prefectures(), code=prefecture_code)
+    if user.is_authenticated and user.is_prefecture_reviewer:
+        own = user.body
+        if own is None or (prefecture_code and prefecture_code != own.code):
+            raise Http404
+        return own
+    raise PermissionDenied
 
 
 def review_scope(user: User) -> dict:
@@ -100,7 +136,9 @@ def get_assessment_for_user(
 ) -> Assessment:
     """Read access: the assessment, or 404 when it does not exist or is another body's."""
     assessment = get_object_or_404(
-        Assessment.objects.select_related("body", "body__prefecture", "guideline"),
+        Assessment.objects.select_related(
+            "body", "body__prefecture", "guideline", "survey_round", "excusal"
+        ),
         body__code=body_code,
         fiscal_year=fiscal_year,
         guideline__code=guideline_code,

@@ -49,3 +49,26 @@ def wareki(fiscal_year: int) -> str:
 def label(fiscal_year: int) -> str:
     """'2026年度（令和8年度）' — both calendars, as users expect to see them."""
     return _("%(year)s年度（%(wareki)s）") % {"year": fiscal_year, "wareki": wareki(fiscal_year)}
+
+
+def era_of_date(day: datetime.date) -> tuple[str, str, int]:
+    """(era ja, era en, year in era) of a calendar date: 2026-09-30 → ("令和", "Reiwa", 8)."""
+    for start, ja, en in _ERAS:
+        if day >= start:
+            return ja, en, day.year - start.year + 1
+    raise ValueError(day)
+
+
+def wareki_date(day: datetime.date) -> str:
+    """令和8年9月30日 (令和元年5月1日); 'Reiwa 8, 9/30' in English."""
+    ja, en, year = era_of_date(day)
+    if (get_language() or "ja").startswith("en"):
+        return f"{en} {year}, {day.month}/{day.day}"
+    return f"{ja}{'元' if year == 1 else year}年{day.month}月{day.day}日"
+
+
+def date_label(day: datetime.date) -> str:
+    """'2026年9月30日（令和8年9月30日）' — a date in both calendars; '2026-09-30 (Reiwa 8, 9/30)'."""
+    if (get_language() or "ja").startswith("en"):
+        return f"{day.isoformat()} ({wareki_date(day)})"
+    return f"{day.year}年{day.month}月{day.day}日（{wareki_date(day)}）"

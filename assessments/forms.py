@@ -465,9 +465,6 @@ class OpenRoundForm(forms.Form):
         return data
 
 
-# --- Accounts ------------------------------------------------------------------------------------
-
-
 class BodyCodeField(forms.CharField):
     """A body by its 6-digit code, limited to the bodies the acting user may manage."""
 
@@ -486,6 +483,121 @@ class BodyCodeField(forms.CharField):
                 _("団体コード「%(code)s」は管轄外か、登録されていません。") % {"code": value}
             )
         return body
+
+
+class RoundReasonForm(forms.Form):
+    """A reason (or note) for a step of a round: extension, excusal, sign-off, decision, close."""
+
+    reason_label = gettext_lazy("理由")
+    reason_required = True
+
+    reason = forms.CharField(
+        max_length=TRANSITION_COMMENT_MAX_LENGTH,
+        validators=[max_lines_validator(TRANSITION_COMMENT_MAX_LINES)],
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"max_length": TOO_LONG},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["reason"]
+        field.label = self.reason_label
+        field.required = self.reason_required
+        field.error_messages["required"] = _("%(label)sを入力してください。") % {
+            "label": self.reason_label
+        }
+        self.helper = inner_helper(self)
+
+
+class ExtendForm(RoundReasonForm):
+    """Extend the round's due date, or one body's (by its code)."""
+
+    reason_label = gettext_lazy("延長の理由")
+
+    body = BodyCodeField(
+        label=gettext_lazy("団体コード（1団体だけ延長するとき）"),
+        required=False,
+        help_text=gettext_lazy("空のときは調査回全体の期限を変更します。"),
+    )
+    due_on = forms.DateField(
+        label=gettext_lazy("新しい提出期限"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    field_order = ["body", "due_on", "reason"]
+
+
+class ExcuseForm(RoundReasonForm):
+    reason_label = gettext_lazy("免除の理由")
+
+
+class SignOffForm(RoundReasonForm):
+    reason_label = gettext_lazy("国への連絡事項（任意）")
+    reason_required = False
+
+
+class SignOffDecisionForm(RoundReasonForm):
+    """Accept a prefecture's sign-off, or return it with a reason."""
+
+    reason_label = gettext_lazy("理由・コメント（差戻しでは必須）")
+    reason_required = False
+
+    action = forms.ChoiceField(
+        label=gettext_lazy("判断"),
+        choices=[("accept", gettext_lazy("受理する")), ("return", gettext_lazy("差し戻す"))],
+        widget=forms.RadioSelect,
+    )
+    field_order = ["action", "reason"]
+
+    def clean(self):
+        data = super().clean() or {}
+        if data.get("action") == "return" and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("差戻しの理由を入力してください。"))
+        return data
+
+
+class CloseRoundForm(RoundReasonForm):
+    reason_label = gettext_lazy("締切の理由（受理されていない都道府県があるときは必須）")
+    reason_required = False
+
+
+FOLLOW_UP_STATUS_CHOICES = [("", gettext_lazy("すべて")), *Assessment.Status.choices]
+
+
+class FollowUpFilterForm(forms.Form):
+    """The follow-up list's filters; an invalid value falls back to "all"."""
+
+    prefecture = forms.ModelChoiceField(
+        label=gettext_lazy("都道府県"),
+        queryset=Body.objects.prefectures().order_by("code"),
+        to_field_name="code",
+        required=False,
+        empty_label=gettext_lazy("すべて"),
+    )
+    status = forms.ChoiceField(
+        label=gettext_lazy("状態"), choices=FOLLOW_UP_STATUS_CHOICES, required=False
+    )
+    overdue = forms.BooleanField(label=gettext_lazy("期限超過のみ"), required=False)
+
+    def __init__(self, data=None, *args, user, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        if not user.is_national_admin:
+            del self.fields["prefecture"]  # a reviewer's list is its prefecture
+        self.helper = inner_helper(self)
+        self.helper.form_show_errors = False
+        self.helper.layout = Layout(
+            Row(
+                *[Column(name, css_class="col-md-auto") for name in self.fields],
+                css_class="g-2 align-items-end",
+            )
+        )
+
+    def values(self) -> dict:
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        return {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
+
+
+# --- Accounts ------------------------------------------------------------------------------------
 
 
 def assignable_roles(user) -> list[tuple[str, str]]:

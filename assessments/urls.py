@@ -42,6 +42,8 @@ register_converter(FiscalYearConverter, "fy")
 ASSESSMENT = "assessments/<body:body_code>/<fy:fiscal_year>/<slug:guideline_code>/"
 PREFECTURE = "prefectures/<body:prefecture_code>/<fy:fiscal_year>/<slug:guideline_code>/"
 
+ROUND = "rounds/<slug:guideline_code>/<fy:fiscal_year>/"
+
 urlpatterns = [
     # Home and the assessment page (foundation)
     path("", home.home, name="home"),
@@ -83,6 +85,21 @@ urlpatterns = [
         rounds.round_progress,
         name="round_progress",
     ),
+    path(f"{ROUND}follow-up/", rounds.round_follow_up, name="round_follow_up"),
+    path(
+        f"{ROUND}follow-up/export.<str:fmt>",
+        rounds.round_follow_up_export,
+        name="round_follow_up_export",
+    ),
+    path(f"{ROUND}extend/", rounds.round_extend, name="round_extend"),
+    path(f"{ROUND}excuse/", rounds.round_excuse, name="round_excuse_any"),
+    path(f"{ROUND}sign-off/<str:prefecture_code>/", rounds.round_sign_off, name="round_sign_off"),
+    path(
+        f"{ROUND}sign-off/<str:prefecture_code>/decide/",
+        rounds.round_sign_off_decide,
+        name="round_sign_off_decide",
+    ),
+    path(f"{ROUND}close/", rounds.round_close, name="round_close"),
     # Dashboards
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/heatmap/", dashboard.dashboard_heatmap, name="dashboard_heatmap"),

@@ -120,7 +120,10 @@ def unconfirmed_measures(assessment: Assessment) -> list[Measure]:
 
 
 def may_act(user: User, assessment: Assessment, action: Action) -> bool:
-    """Whether `user` holds the role for `action` on `assessment` (state aside)."""
+    """Whether `user` holds the role for `action` on `assessment` (state aside). Nothing moves
+    while the assessment is locked by an accepted sign-off or a closed round."""
+    if assessment.is_locked:
+        return False
     if action.name == "reopen":
         return access.can_reopen(user, assessment)
     if action.by_reviewer:

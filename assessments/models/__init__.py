@@ -13,9 +13,21 @@ from assessments.models.assessments import (
 from assessments.models.batches import ReportBatch
 from assessments.models.catalog import CrosswalkLink, Guideline, LevelDescription, Measure
 from assessments.models.registry import Body
+from assessments.models.rounds import (
+    DueDateExtension,
+    Excusal,
+    PrefectureSignOff,
+    Reminder,
+    SignOffEvent,
+)
 from assessments.models.users import User
 
 __all__ = [
+    "SignOffEvent",
+    "Reminder",
+    "PrefectureSignOff",
+    "Excusal",
+    "DueDateExtension",
     "MAX_LEVEL",
     "AccountEvent",
     "Answer",

@@ -1,11 +1,13 @@
 """Survey rounds, assessments, their answers, and what happens to them (history, review)."""
 
+import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Self
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import (
@@ -45,6 +47,24 @@ if TYPE_CHECKING:
     from assessments.models.users import User
 
 
+def validate_reminder_days(value: str) -> None:
+    try:
+        days = reminder_days_of(value)
+    except ValueError:
+        days = None
+    if not days or any(d < 1 or d > 365 for d in days):
+        raise ValidationError(
+            _("1〜365 の日数をカンマ区切りで入力してください（例: 14,3）。"), code="invalid"
+        )
+
+
+def reminder_days_of(value: str) -> list[int]:
+    """ "14,3" → [14, 3]"""
+    return sorted(
+        {int(part) for part in value.replace("、", ",").split(",") if part.strip()}, reverse=True
+    )
+
+
 class SurveyRound(models.Model):
     """A national survey round: one guideline, one fiscal year, every body in scope."""
 
@@ -54,6 +74,28 @@ class SurveyRound(models.Model):
         validators=[MinValueValidator(fy.MIN_FISCAL_YEAR), MaxValueValidator(fy.MAX_FISCAL_YEAR)],
     )
     due_on = models.DateField(_("提出期限"))
+    reminder_days = models.CharField(
+        _("期限前の督促（何日前、カンマ区切り）"),
+        max_length=50,
+        default="14,3",
+        validators=[validate_reminder_days],
+    )
+    overdue_every_days = models.PositiveSmallIntegerField(
+        _("期限超過後の督促の間隔（日）"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_("期限の翌日に督促し、その後この間隔で繰り返します。"),
+    )
+    closed_at = models.DateTimeField(_("締切日時"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("締め切った人"),
+    )
+    close_reason = models.TextField(_("締切の理由"), blank=True)
     opened_at = models.DateTimeField(_("開始日時"), auto_now_add=True)
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -143,6 +185,16 @@ class AssessmentQuerySet(models.QuerySet):
         draft = Case(When(status__in=RESULT_STATUSES, then=0), default=1)
         return self.order_by(draft, score, "body__code")
 
+    def with_due_dates(self) -> Self:
+        """Annotate `due_date`: the body's own extended due date, else its round's (or None)."""
+        return self.annotate(due_date=Coalesce("due_on", "survey_round__due_on"))
+
+    def overdue(self, today: datetime.date) -> Self:
+        """Not yet submitted (nor excused) after the due date: the late ones."""
+        return self.with_due_dates().filter(
+            due_date__lt=today, status__in=EDITABLE_STATUSES, excusal__isnull=True
+        )
+
     def mean_scores(self, by: Mapping[str, str | Combinable] | None = None) -> dict:
         """scoring.mean_scores over these assessments; `by` holds lookups on Answer
         ({"section": "measure__section_id", "kind": "assessment__body__kind"})."""
@@ -184,6 +236,18 @@ class Assessment(models.Model):
     updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
     submitted_at = models.DateTimeField(_("提出日時"), null=True, blank=True)
     approved_at = models.DateTimeField(_("承認日時"), null=True, blank=True)
+    due_on = models.DateField(
+        _("個別の提出期限"),
+        null=True,
+        blank=True,
+        help_text=_("この団体だけ延長したときの期限（空なら調査回の期限）。"),
+    )
+    locked_at = models.DateTimeField(
+        _("確定日時"),
+        null=True,
+        blank=True,
+        help_text=_("都道府県の取りまとめが国に受理され、変更できなくなった日時。"),
+    )
 
     objects = AssessmentQuerySet.as_manager()
 
@@ -239,6 +303,19 @@ class Assessment(models.Model):
     @property
     def fiscal_year_label(self) -> str:
         return fy.label(self.fiscal_year)
+
+    @property
+    def effective_due_on(self) -> datetime.date | None:
+        """The due date that applies to this body: its own extension, else the round's."""
+        if self.due_on is not None:
+            return self.due_on
+        survey_round = self.survey_round if self.survey_round_id else None
+        return survey_round.due_on if survey_round is not None else None
+
+    @property
+    def is_locked(self) -> bool:
+        """Part of a prefecture's accepted sign-off: nothing changes until it is returned."""
+        return self.locked_at is not None
 
     @property
     def is_result(self) -> bool:

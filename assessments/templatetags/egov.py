@@ -29,3 +29,15 @@ def score(value) -> str:
 @register.filter
 def percent(part, whole) -> str:
     return f"{scoring.percent(part, whole)}%"
+
+
+@register.filter
+def get_item(mapping, key):
+    """{{ forms|get_item:code }}: a dictionary's value in a template (None when absent)."""
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def date_label(day) -> str:
+    """2026年9月30日（令和8年9月30日）: a date in both calendars."""
+    return fy.date_label(day) if day else ""

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from assessments import access, answers, workflow
+from assessments import access, answers, rounds, workflow
 from assessments.evidence import safe_filename
 from assessments.fiscal_year import current_fiscal_year
 from assessments.forms import AnswerForm, StartAssessmentForm, answer_initial
@@ -66,6 +66,7 @@ def assessment_detail(request, body_code: str, fiscal_year: int, guideline_code:
             "fix_sections": {c.measure.section_id for c in fixes},
             "editable": access.can_edit_answers(request.user, assessment),
             "can_review": access.can_review(request.user, assessment),
+            "due": rounds.due_state(assessment),
             "formula": FORMULA,
         },
     )

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from assessments import rounds
 from assessments.fiscal_year import current_fiscal_year
 from assessments.forms import StartAssessmentForm
 from assessments.models import Assessment
@@ -18,7 +19,7 @@ def home(request):
     assessments = list(
         Assessment.objects.visible_to(user)
         .filter(body_id=user.body_id)
-        .select_related("guideline", "body")
+        .select_related("guideline", "body", "survey_round", "excusal")
         .with_scores()
         .order_by("-fiscal_year", "guideline__issued_on")
     )
@@ -33,7 +34,14 @@ def home(request):
         {
             "body": user.body,
             "assessments": assessments,
-            "this_year": [a for a in this_year if a.guideline.code in started],
+            "this_year": [
+                (a, rounds.due_state(a)) for a in this_year if a.guideline.code in started
+            ],
+            "not_started": [
+                (a, due)
+                for a in this_year
+                if a.status == Assessment.Status.NOT_STARTED and (due := rounds.due_state(a))
+            ],
             "current_fiscal_year": current_fiscal_year(),
             "start_form": start_form if start_form and start_form.guidelines else None,
             "formula": FORMULA,

@@ -24,7 +24,7 @@ from assessments.forms import (
     ReturnForm,
     ReviewCommentForm,
 )
-from assessments.models import Assessment
+from assessments.models import Assessment, SurveyRound
 from assessments.scoring import FORMULA
 from assessments.selectors import filling
 from assessments.selectors import review as selected
@@ -47,6 +47,9 @@ def review_queue(request):
             report_prefecture=request.user.body,
             report_year=current_fiscal_year(),
             report_guideline_code=DEFAULT_GUIDELINE,
+            open_rounds=SurveyRound.objects.filter(closed_at__isnull=True).select_related(
+                "guideline"
+            ),
         )
     return render(request, "assessments/review_queue.html", context)
 
