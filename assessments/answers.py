@@ -11,11 +11,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import cast
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, models, transaction
 from django.db.models import Case, F, Field, Q, Value, When
 from django.db.models.functions import Cast
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -70,6 +72,67 @@ class AnswerInput:
 class SaveResult:
     saved: dict[int, Answer] = field(default_factory=dict)  # measure id → saved answer
     stale: dict[int, StaleAnswer] = field(default_factory=dict)  # measure id → conflict
+
+
+class EvidenceQuotaExceeded(ValidationError):
+    """The body's evidence files would take more room than EGOV_EVIDENCE_QUOTA_BYTES."""
+
+
+def evidence_usage(body: Body) -> int:
+    """Bytes taken by the evidence files the body's answers keep (every year and guideline)."""
+    names = (
+        Answer.objects.filter(assessment__body=body)
+        .exclude(evidence_file="")
+        .values_list("evidence_file", flat=True)
+    )
+    return sum(_stored_size(name) for name in names)
+
+
+def _stored_size(name: str) -> int:
+    try:
+        return default_storage.size(name)
+    except OSError:
+        return 0  # a missing file takes no room
+
+
+def _check_quota(body: Body, inputs: list[AnswerInput], current: dict) -> None:
+    """Refuse the uploads when, with the files they replace freed, the body would be over quota."""
+    quota = settings.EVIDENCE_QUOTA_BYTES
+    uploads = [i for i in inputs if i.evidence_upload is not None]
+    if not quota or not uploads:
+        return
+    freed = sum(
+        _stored_size(current[i.measure.pk].evidence_file.name)
+        for i in uploads
+        if i.measure.pk in current and current[i.measure.pk].evidence_file
+    )
+    used = evidence_usage(body) - freed
+    adding = sum(getattr(i.evidence_upload, "size", 0) or 0 for i in uploads)
+    if used + adding > quota:
+        raise EvidenceQuotaExceeded(
+            _(
+                "%(body)sの根拠資料ファイルの保存容量（上限 %(quota)s）を超えるため添付できません"
+                "（使用中 %(used)s、今回 %(adding)s）。不要になったファイルを差し替えるか、"
+                "根拠資料をURLで示してください。"
+            )
+            % {
+                "body": body.name,
+                "quota": filesizeformat(quota),
+                "used": filesizeformat(used),
+                "adding": filesizeformat(adding),
+            },
+            code="evidence_quota",
+        )
+
+
+def _delete_replaced(names: list[str]) -> None:
+    """After the commit: delete files no answer refers to any more (the ones just replaced)."""
+    still_used = set(
+        Answer.objects.filter(evidence_file__in=names).values_list("evidence_file", flat=True)
+    )
+    for name in names:
+        if name not in still_used:
+            default_storage.delete(name)
 
 
 class _Retry(Exception):
@@ -158,7 +221,9 @@ def _answers_save(assessment, user, inputs, source, all_or_nothing, stored) -> S
             assessment=assessment, measure__in=[i.measure for i in inputs]
         )
     }
+    _check_quota(assessment.body, inputs, current)
     result = SaveResult()
+    replaced: list[str] = []
     updates: list[tuple[Answer, int]] = []
     creates: list[tuple[Answer, int]] = []
     changes: list[tuple[Answer, dict]] = []
@@ -177,6 +242,8 @@ def _answers_save(assessment, user, inputs, source, all_or_nothing, stored) -> S
                 item.evidence_upload,
             )
             stored.append(name)
+            if answer is not None and answer.evidence_file:
+                replaced.append(str(answer.evidence_file.name))
             values["evidence_file"] = name
             values["evidence_name"] = safe_filename(item.evidence_upload.name)
         diff = _diff(answer, values)
@@ -212,6 +279,11 @@ def _answers_save(assessment, user, inputs, source, all_or_nothing, stored) -> S
             workflow.assessment_transition(assessment=locked, user=user, action="start")
     for answer, _v in updates + creates:
         answer.updated_at = now
+    if replaced:
+        # Only once the new names are committed: a rollback keeps the old file in use. Robust: a
+        # storage error is logged, never raised into answers_save (which would then delete the
+        # new, committed files as if the save had failed).
+        transaction.on_commit(lambda: _delete_replaced(replaced), robust=True)
     return result
 
 

@@ -2,6 +2,7 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.cache import add_never_cache_headers
 
@@ -79,4 +80,49 @@ class NoStoreForAuthenticatedMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             add_never_cache_headers(response)
+        return response
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request body larger than MAX_REQUEST_BYTES before anything reads it.
+
+    Django spools an upload to the temporary directory while it parses the body, and only then
+    do the form's size checks run: a 1 GiB POST was written to disk in full before a 10 MiB check
+    refused it. Here the declared Content-Length is compared first (413), and a body without one
+    (chunked) is refused (411): Django would read none of it anyway, so the upload would silently
+    arrive empty. Placed right after SecurityMiddleware, before the session or anything else.
+    The page is self-contained (no session, no user): this runs before both are loaded.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        limit = settings.MAX_REQUEST_BYTES
+        if not declared.strip():
+            if request.META.get("HTTP_TRANSFER_ENCODING"):
+                return self._refuse(request, 411, limit)
+            return self.get_response(request)
+        if not declared.strip().isdigit():
+            return self._refuse(request, 400, limit)
+        if int(declared) > limit:
+            return self._refuse(request, 413, limit)
+        return self.get_response(request)
+
+    @staticmethod
+    def _refuse(request, status: int, limit: int):
+        from django.template.loader import render_to_string
+        from django.utils import translation
+
+        # In Japanese: LocaleMiddleware has not run, and the thread may still hold the language
+        # of its previous request.
+        with translation.override(settings.LANGUAGE_CODE):
+            page = render_to_string("413.html", {"status": status, "limit": limit})
+        response = HttpResponse(page, status=status)
+        # The middlewares that add these for other pages are further in; this page needs none
+        # of what they allow (no script, no frame).
+        response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
+        response["X-Frame-Options"] = "DENY"
+        add_never_cache_headers(response)
         return response

@@ -42,11 +42,14 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
     "axes",
+    "health_check",
     "assessments",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything may read the body: an oversized upload is refused before it is spooled.
+    "assessments.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "assessments.middleware.AbsoluteSessionTimeoutMiddleware",
@@ -195,6 +198,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
 # Behind a TLS-terminating reverse proxy that sets X-Forwarded-Proto (deploy/nginx.conf.example);
 # only turn this on when the proxy always overwrites that header.
+# The probes answer on plain HTTP too: a load balancer checks the app server directly.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^readyz/$"]
 if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -245,6 +250,20 @@ MEDIA_URL = "media/"  # never served directly: evidence files go through an acce
 
 # Evidence uploads.
 EVIDENCE_MAX_BYTES = env_int("EGOV_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# Largest questionnaire upload accepted (the XLSX is also capped when unpacked).
+QUESTIONNAIRE_MAX_BYTES = env_int("EGOV_QUESTIONNAIRE_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
+# The whole request body (every file and field of one POST), checked against Content-Length before
+# Django reads or spools anything (assessments.middleware.RequestSizeLimitMiddleware); the largest
+# single upload is an evidence file, a questionnaire or an account/registry import (10 MiB,
+# assessments.spreadsheets.XLSX_MAX_BYTES), plus room for the form's other fields.
+# deploy/nginx.conf.example caps the body at the same size (client_max_body_size 11m).
+MAX_REQUEST_BYTES = env_int(
+    "EGOV_MAX_REQUEST_BYTES",
+    max(EVIDENCE_MAX_BYTES, QUESTIONNAIRE_MAX_BYTES, 10 * 1024 * 1024) + 1024 * 1024,
+    minimum=64 * 1024,
+)
+# Evidence files one body may keep in total (0: no quota).
+EVIDENCE_QUOTA_BYTES = env_int("EGOV_EVIDENCE_QUOTA_BYTES", 500 * 1024 * 1024, minimum=0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
@@ -259,6 +278,9 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A task RUNNING for longer than this belongs to a dead worker: /readyz/ reports it (503). Longer
+# than the longest batch (EGOV_REPORT_RENDER_TIME_LIMIT per report, reports rendered in turn).
+TASK_STALE_SECONDS = env_int("EGOV_TASK_STALE_SECONDS", 6 * 60 * 60, minimum=60)
 
 # Reports (assessments/reports.py, batch.py, questionnaire.py). Rendered PDFs are kept on disk,
 # keyed by the assessment's state, so a repeated download and the batch ZIP do not render again.
@@ -266,7 +288,9 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "reports": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": env_str("EGOV_REPORT_CACHE_DIR", str(MEDIA_ROOT / "cache" / "reports")),
+        # Outside MEDIA_ROOT (caches.W002): a cache is not user data, and nothing that cleans or
+        # serves media files may touch it.
+        "LOCATION": env_str("EGOV_REPORT_CACHE_DIR", str(BASE_DIR / "var" / "cache" / "reports")),
         "TIMEOUT": None,
         "OPTIONS": {"MAX_ENTRIES": env_int("EGOV_REPORT_CACHE_ENTRIES", 5000, minimum=10)},
     },
@@ -277,8 +301,6 @@ REPORT_RENDER_TIME_LIMIT = env_int("EGOV_REPORT_RENDER_TIME_LIMIT", 120, minimum
 REPORT_RENDER_MEMORY_MB = env_int("EGOV_REPORT_RENDER_MEMORY_MB", 2048, minimum=0)
 # Where finished batch ZIPs are written (downloaded through an access-checked view only).
 REPORT_BATCH_DIR = Path(env_str("EGOV_REPORT_BATCH_DIR", str(MEDIA_ROOT / "report-batches")))
-# Largest questionnaire upload accepted (the XLSX is also capped when unpacked).
-QUESTIONNAIRE_MAX_BYTES = env_int("EGOV_QUESTIONNAIRE_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
 
 _EMAIL_BACKEND = env_str("EGOV_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 _SMTP = "django.core.mail.backends.smtp.EmailBackend"

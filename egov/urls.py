@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from assessments.views import accounts
+from assessments.views import accounts, health
 
 admin.site.site_header = "egov-assess 管理"
 admin.site.site_title = "egov-assess 管理"
@@ -14,6 +14,9 @@ admin.site.index_title = "管理メニュー"
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
+    # Probes (load balancer, systemd, monitoring): public, no session, never cached.
+    path("healthz/", health.healthz, name="healthz"),
+    path("readyz/", health.readyz, name="readyz"),
     # The login is allauth's (second factor, OIDC, throttled by django-axes), under the old name.
     path("accounts/login/", allauth_views.login, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

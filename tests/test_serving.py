@@ -158,6 +158,29 @@ def test_gunicorn_serves_the_app_in_production_mode(production_server):
     assert status == 200, body
     assert json.loads(body)["ok"] and "no-store" in headers["Cache-Control"]
 
+    # The probes, as a load balancer sees them: no cookie, no session, never cached.
+    for probe in ("/healthz/", "/readyz/"):
+        status, headers, body = Browser(production_server).request(probe)
+        assert status == 200, body
+        assert "no-store" in headers["Cache-Control"] and not headers.get_all("Set-Cookie")
+    assert set(json.loads(body).values()) == {"OK"}
+
+
+def test_gunicorn_refuses_a_1_gib_body_before_reading_it(production_server):
+    """A raw client declares 1 GiB, sends a few bytes and waits: the answer is 413 at once."""
+    host, port = production_server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            b"POST /assessments/011002/2026/egov-2003/questionnaire/upload/ HTTP/1.1\r\n"
+            b"Host: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+            b"Content-Length: 1073741824\r\n\r\n--x\r\n"
+        )
+        answer = b""
+        while b"</html>" not in answer and (chunk := sock.recv(65536)):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert "送信データが大きすぎます".encode() in answer
+
 
 def test_nothing_a_logged_in_user_sees_is_cached(client, sapporo_staff, hokkaido_reviewer):
     client.force_login(sapporo_staff)

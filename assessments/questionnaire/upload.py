@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
+from openpyxl.workbook.workbook import Workbook
 
 from assessments import answers, levels
 from assessments import fiscal_year as fy
@@ -30,7 +31,7 @@ from assessments.questionnaire.layout import (
     display_value,
     sign,
 )
-from assessments.spreadsheets import FORMULA_PREFIXES, check_xlsx
+from assessments.spreadsheets import FORMULA_PREFIXES, XlsxLimits, check_xlsx
 
 
 class ConflictError(Exception):
@@ -129,18 +130,27 @@ def _unneutralize(value: str) -> str:
     return value
 
 
-def _read_meta(workbook) -> dict:
+# A questionnaire holds a cover, one row per measure (a guideline has a few dozen) and the signed
+# metadata in 11 columns: cells and rows are ten times the largest one built (tested), far below
+# what costs real memory.
+QUESTIONNAIRE_LIMITS = dict(max_cells=20_000, max_rows=2_000, max_columns=30)
+
+
+def _read_meta(workbook: Workbook) -> dict:
+    """The signed metadata, verified (HMAC) before anything else of the file is read."""
     if META_SHEET not in workbook.sheetnames or SHEET not in workbook.sheetnames:
         raise QuestionnaireError(
             _("この画面からダウンロードした調査票ではありません（管理情報のシートがありません）。")
         )
-    meta = workbook[META_SHEET]
-    signature = meta.cell(row=1, column=2).value or ""
+    # Row 1: ("signature", HMAC); rows 2…: the JSON payload in chunks, in column A.
+    rows = workbook[META_SHEET].iter_rows(min_col=1, max_col=2, values_only=True)
+    first = next(rows, None) or (None, None)
+    signature = (first[1] if len(first) > 1 else None) or ""
     chunks = []
-    row = 2
-    while isinstance(meta.cell(row=row, column=1).value, str):
-        chunks.append(meta.cell(row=row, column=1).value)
-        row += 1
+    for row in rows:
+        if not row or not isinstance(row[0], str):
+            break
+        chunks.append(row[0])
     payload = "".join(chunks)
     if not payload or not constant_time_compare(str(signature), sign(payload)):
         raise QuestionnaireError(
@@ -153,6 +163,18 @@ def _read_meta(workbook) -> dict:
     if data.get("format") != FORMAT:
         raise QuestionnaireError(_("この調査票の形式には対応していません。"))
     return data
+
+
+def _read_signed_meta(data: bytes) -> dict:
+    """Open the file read-only (sheets stay unparsed until iterated) and verify its metadata."""
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception:
+        raise QuestionnaireError(_("Excel (xlsx) のファイルとして読み込めません。")) from None
+    try:
+        return _read_meta(workbook)
+    finally:
+        workbook.close()
 
 
 def _check_identity(meta: dict, assessment: Assessment) -> None:
@@ -264,13 +286,16 @@ def read_questionnaire(data: bytes, assessment: Assessment) -> UploadResult:
             _("ファイルが大きすぎます（上限 %(mb)sMB）。")
             % {"mb": round(settings.QUESTIONNAIRE_MAX_BYTES / 1024 / 1024, 1)}
         )
-    check_xlsx(data)
+    # 1. Its size, cell count and dimensions, by a streaming read (nothing is loaded yet).
+    check_xlsx(data, XlsxLimits(max_bytes=settings.QUESTIONNAIRE_MAX_BYTES, **QUESTIONNAIRE_LIMITS))
+    # 2. Its signature and whose it is, from the metadata sheet alone.
+    meta = _read_signed_meta(data)
+    _check_identity(meta, assessment)
+    # 3. Only a file of ours, for this assessment, is parsed in full.
     try:
         workbook = load_workbook(io.BytesIO(data), data_only=False)
     except Exception:
         raise QuestionnaireError(_("Excel (xlsx) のファイルとして読み込めません。")) from None
-    meta = _read_meta(workbook)
-    _check_identity(meta, assessment)
     sheet = workbook[SHEET]
     measures = Measure.objects.in_bulk([row["measure"] for row in meta["rows"]])
     current = {a.measure_id: a for a in Answer.objects.filter(assessment=assessment)}

@@ -124,10 +124,18 @@ def assessment_section(
             for pk, f in forms.items()
             if f.prefix in discard
         }
+        result = None
         if not all(f.is_valid() for f in forms.values() if f.is_bound):
             status = 400
         else:
-            result = _save_section(request, assessment, forms, current)
+            try:
+                result = _save_section(request, assessment, forms, current)
+            except answers.EvidenceQuotaExceeded as refused:
+                status = 400
+                for f in forms.values():  # the message goes where the files were chosen
+                    if f.is_bound and f.cleaned_data.get("evidence_file"):
+                        f.add_error("evidence_file", refused.messages)
+        if result is not None:
             if not result.stale:
                 return _saved(request, assessment, section)
             forms, conflicts, status = (

@@ -17,4 +17,13 @@ ENTRIES = {
     ],
     "admin:index": [Entry(everyone(302, anonymous=302) | {"national_admin": 200})],
     "home": read_only(everyone(200)),
+    # Probes: public for every role, read only (tests/test_health.py checks what they say).
+    "healthz": [
+        Entry(everyone(200, anonymous=200)),
+        Entry(everyone(405, anonymous=405), method="post"),
+    ],
+    "readyz": [
+        Entry(everyone(200, anonymous=200)),
+        Entry(everyone(405, anonymous=405), method="post"),
+    ],
 }
