@@ -34,6 +34,7 @@ from assessments.limits import (
     max_lines_validator,
 )
 from assessments.models import AccountEvent, Answer, Assessment, Body, Guideline, Measure, User
+from assessments.models.assessments import validate_reminder_days
 from assessments.selectors.dashboards import Filters
 
 
@@ -455,6 +456,21 @@ class OpenRoundForm(forms.Form):
     scope = forms.ChoiceField(
         label=gettext_lazy("対象"), choices=rounds.Scope.CHOICES, initial=rounds.Scope.ALL
     )
+    reminder_days = forms.CharField(
+        label=gettext_lazy("期限前の督促（何日前、カンマ区切り）"),
+        initial="14,3",
+        max_length=50,
+        required=False,
+        validators=[validate_reminder_days],
+    )
+    overdue_every_days = forms.IntegerField(
+        label=gettext_lazy("期限超過後の督促の間隔（日）"),
+        initial=7,
+        min_value=1,
+        max_value=90,
+        required=False,
+        help_text=gettext_lazy("期限の翌日に督促し、その後この間隔で繰り返します。"),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -465,6 +481,9 @@ class OpenRoundForm(forms.Form):
         year, due = data.get("fiscal_year"), data.get("due_on")
         if year and due and not (year <= due.year <= year + 1):
             self.add_error("due_on", _("提出期限は対象年度の中の日付にしてください。"))
+        # Left empty: the default schedule (14 and 3 days before, then weekly).
+        data["reminder_days"] = data.get("reminder_days") or "14,3"
+        data["overdue_every_days"] = data.get("overdue_every_days") or 7
         return data
 
 

@@ -131,6 +131,8 @@ def survey_round_open(
     fiscal_year: int,
     due_on: datetime.date,
     scope: str = Scope.ALL,
+    reminder_days: str = "14,3",
+    overdue_every_days: int = 7,
     user: User,
 ) -> OpenedRound:
     """Open the round and give every body in scope its assessment (bulk, in batches)."""
@@ -141,7 +143,12 @@ def survey_round_open(
             _("この指針・年度の調査回はすでに開始されています。"), code="duplicate"
         )
     survey_round = SurveyRound(
-        guideline=guideline, fiscal_year=fiscal_year, due_on=due_on, opened_by=user
+        guideline=guideline,
+        fiscal_year=fiscal_year,
+        due_on=due_on,
+        reminder_days=reminder_days,
+        overdue_every_days=overdue_every_days,
+        opened_by=user,
     )
     survey_round.full_clean()
     survey_round.save()

@@ -357,3 +357,28 @@ def test_dashboards_filter_and_sort_by_overdue(client, hokkaido_reviewer, in_rou
         "012025",
         "012033",
     ]
+
+
+def test_the_reminder_schedule_is_set_when_the_round_opens(client, national_admin, db):
+    client.force_login(national_admin)
+    response = client.post(
+        reverse("round_list"),
+        {
+            "guideline": "egov-2003",
+            "fiscal_year": "2027",
+            "due_on": "2027-09-30",
+            "scope": "prefectures",
+            "reminder_days": "10, 5,1",
+            "overdue_every_days": "3",
+        },
+    )
+    assert response.status_code == 302
+    survey_round = SurveyRound.objects.get(fiscal_year=2027)
+    assert (survey_round.reminder_days, survey_round.overdue_every_days) == ("10, 5,1", 3)
+    refused = client.post(
+        reverse("round_list"),
+        {"guideline": "egov-2000", "fiscal_year": "2027", "due_on": "2027-09-30",
+         "scope": "prefectures", "reminder_days": "0,abc"},
+    )  # fmt: skip
+    assert refused.status_code == 400
+    assert "1〜365 の日数をカンマ区切りで入力してください" in refused.content.decode()
