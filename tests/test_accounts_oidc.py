@@ -148,8 +148,11 @@ def sso_login(live_server, provider_username: str):
     app = Client(HTTP_HOST=host)  # the browser on the app: callbacks come back to this host
     idp = Client(HTTP_HOST=host)  # the same browser's session at the provider
 
-    # The app sends the browser to the provider's authorize endpoint (found by discovery).
-    response = app.post(reverse("openid_connect_login", kwargs={"provider_id": "egov-oidc"}))
+    # The login page's button starts it; the app sends the browser to the provider's authorize
+    # endpoint (found by discovery).
+    login = reverse("openid_connect_login", kwargs={"provider_id": "egov-oidc"})
+    assert f'action="{login}"' in app.get(reverse("login")).content.decode()
+    response = app.post(login)
     assert response.status_code == 302
     authorize = urlsplit(response.url)
     assert f"{authorize.scheme}://{authorize.netloc}" == live_server.url
