@@ -160,12 +160,19 @@ def test_invite_accept_and_log_in_with_a_second_factor(page, chromium, live_serv
     recovery = Authenticator.objects.get(user=invitee, type="recovery_codes")
     assert all(code in shown for code in RecoveryCodes(recovery).get_unused_codes())
 
-    # Now the new reviewer reaches home, and may change its own password.
+    # Now the new reviewer reaches home, sees its factors, and may change its own password.
     invitee_page.get_by_role("link", name="ホーム").click()
     invitee_page.wait_for_url(f"{live_server.url}/")
     expect(invitee_page.get_by_role("heading", level=1)).to_be_visible()
+    invitee_page.get_by_role("link", name="セキュリティ").click()
+    invitee_page.wait_for_url("**/accounts/2fa/")
+    check(invitee_page, "16-mfa-index")
     invitee_page.goto("/accounts/password/change/")
-    check(invitee_page, "16-password-change")
+    check(invitee_page, "17-password-change")
+    # The link was spent: it now says so (and asks for a new one).
+    invitee_page.goto(path)
+    expect(invitee_page.get_by_role("heading", level=1)).to_have_text("無効なリンク")
+    check(invitee_page, "18-invitation-invalid")
     assert {"invited", "activated", "login", "mfa_added"} <= set(
         AccountEvent.objects.filter(user=invitee).values_list("kind", flat=True)
     )
@@ -200,3 +207,25 @@ def test_the_national_administrator_sees_undelivered_mail(page):
     page.get_by_role("link", name="メール送信状況").click()
     expect(page.get_by_role("cell", name="[Errno 111] Connection refused")).to_be_visible()
     check(page, "30-mail-list")
+
+
+def test_the_login_page_offers_single_sign_on_when_configured(page, settings):
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "openid_connect": {
+            "APPS": [
+                {
+                    "provider_id": "egov-oidc",
+                    "name": "北海道共通認証",
+                    "client_id": "egov-assess",
+                    "secret": "secret",
+                    "settings": {"server_url": "http://127.0.0.1:9/idp"},
+                }
+            ]
+        }
+    }
+    page.goto("/accounts/login/")
+    button = page.get_by_role("button", name="北海道共通認証 でログイン")
+    expect(button).to_be_visible()
+    action = button.locator("xpath=ancestor::form").get_attribute("action")
+    assert action == "/accounts/oidc/egov-oidc/login/"
+    check(page, "40-login-with-sso")
