@@ -110,6 +110,11 @@ def test_invite_accept_and_log_in_with_a_second_factor(page, chromium, live_serv
     )
     page.get_by_role("button", name="内容を確認する").click()
     expect(page.get_by_text("1 人を登録できます。")).to_be_visible()
+    preview = page.get_by_role("table", name="登録される内容（確定するまで何も登録されません）")
+    expect(preview.get_by_role("row")).to_have_count(2)
+    expect(preview.get_by_role("row").nth(1)).to_have_text(
+        "2札幌市（011002）札幌 花子hanako@city.sapporo.example.jp団体の担当者"
+    )
     check(page, "10-import-preview")
     assert not User.objects.filter(email="hanako@city.sapporo.example.jp").exists()
 
@@ -142,6 +147,7 @@ def test_invite_accept_and_log_in_with_a_second_factor(page, chromium, live_serv
     invitee_page.get_by_role("button", name="ログイン").click()
     # allauth asks for the password once more before a factor is added.
     invitee_page.wait_for_url(re.compile(r"/accounts/reauthenticate/"))
+    expect(invitee_page.get_by_text("審査担当と国の管理者は二要素認証が必要です。")).to_be_visible()
     check(invitee_page, "13-reauthenticate")
     invitee_page.get_by_label("パスワード").fill(NEW_PASSWORD)
     invitee_page.get_by_role("button", name="確認する").click()
