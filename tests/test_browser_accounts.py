@@ -196,6 +196,20 @@ def test_password_reset_pages(page, immediate_tasks):
     check(page, "21-password-reset-done")
     assert [m.to for m in mail.outbox] == [["sapporo-staff@example.jp"]]
 
+    # The link in the mail sets a new password.
+    link = re.search(r"https?://\S+/accounts/password/reset/key/\S+/", mail.outbox[0].body)
+    page.goto(link.group(0))
+    page.wait_for_url("**/accounts/password/reset/key/*-set-password/")
+    check(page, "22-password-reset-from-key")
+    page.locator("#id_password1").fill(NEW_PASSWORD)
+    page.locator("#id_password2").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="パスワード変更").click()
+    page.wait_for_url("**/accounts/password/reset/key/done/")
+    check(page, "23-password-reset-from-key-done")
+    assert User.objects.get(username="sapporo-staff").check_password(NEW_PASSWORD)
+    page.get_by_role("link", name="ログイン画面へ").click()
+    log_in(page, "sapporo-staff", NEW_PASSWORD)
+
 
 def test_the_national_administrator_sees_undelivered_mail(page):
     admin = make_user("national-admin", User.Role.NATIONAL_ADMIN, None)
