@@ -675,6 +675,7 @@ class AccountFilterForm(forms.Form):
             *User.Role.choices,
         ]
         self.helper = inner_helper(self)
+        self.helper.wrapper_class = "col-sm-6 col-lg-3"  # one row of filters on a wide screen
 
 
 class AccountImportForm(forms.Form):
@@ -703,13 +704,13 @@ class AuditFilterForm(forms.Form):
     q = forms.CharField(label=gettext_lazy("ユーザー名"), required=False)
 
     def __init__(self, *args, **kwargs):
-
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["kind"]).choices = [
             ("", _("すべて")),
             *AccountEvent.Kind.choices,
         ]
         self.helper = inner_helper(self)
+        self.helper.wrapper_class = "col-sm-6 col-lg-4"
 
 
 class InvitationAcceptForm(forms.Form):

@@ -1,10 +1,12 @@
 import time
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 
 
 class AbsoluteSessionTimeoutMiddleware:
@@ -45,6 +47,11 @@ class RequireMFAMiddleware:
             match = request.resolver_match or _resolve(request.path_info)
             name = match.url_name if match else None
             if name not in self.ALLOWED and not (name or "").startswith("mfa_"):
+                # Say why on the next page shown (allauth may first ask for the password again).
+                messages.info(
+                    request,
+                    _("審査担当と国の管理者は二要素認証が必要です。認証アプリを設定してください。"),
+                )
                 return redirect("mfa_activate_totp")
         return self.get_response(request)
 

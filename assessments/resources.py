@@ -193,6 +193,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
+    # The rows a clean dry run would import, as shown to the user (imports that fill it).
+    preview: list[tuple] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

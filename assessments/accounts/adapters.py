@@ -53,12 +53,16 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             log.warning(
                 "SSO login refused: no active invited account for %r (verified=%s)", email, verified
             )
-            self._refuse(request)
+            self._refuse(request, unverified=bool(email) and not verified)
         sociallogin.connect(request, user)
 
-    def _refuse(self, request) -> None:
+    def _refuse(self, request, unverified: bool = False) -> None:
         messages.error(
             request,
-            _("シングルサインオンのメールアドレスに一致する、招待済みのアカウントがありません。"),
+            _("シングルサインオンのメールアドレスが、プロバイダーで確認されていません。")
+            if unverified
+            else _(
+                "シングルサインオンのメールアドレスに一致する、招待済みのアカウントがありません。"
+            ),
         )
         raise ImmediateHttpResponse(redirect("login"))

@@ -72,6 +72,8 @@ class UserInviteResource(resources.ModelResource):
         self.actor = actor
         self.seen_emails: set[str] = set()
         self.created: list[int] = []
+        # What a dry run would create, for the preview: (row, body, name, e-mail, role).
+        self.previewed: list[tuple[int, str, str, str, str]] = []
 
     def before_import_row(self, row, **kwargs):
         # Codes read from spreadsheets lose their leading zero (11002 for 011002).
@@ -132,6 +134,17 @@ class UserInviteResource(resources.ModelResource):
     def after_save_instance(self, instance, row, **kwargs):
         if not kwargs.get("dry_run"):
             self.created.append(instance.pk)
+            return
+        body = instance.body
+        self.previewed.append(
+            (
+                len(self.previewed) + 2,  # the sheet's row: data starts under the header
+                f"{body.name}（{body.code}）" if body else "",
+                instance.get_full_name(),
+                instance.email,
+                instance.get_role_display(),
+            )
+        )
 
 
 @transaction.atomic
@@ -155,6 +168,8 @@ def users_import(
         return report
     resource = UserInviteResource(actor=actor)
     report = run_import(resource, dataset, dry_run=dry_run)
+    if report.ok and dry_run:
+        report.preview = resource.previewed
     if report.committed:
         for user in User.objects.filter(pk__in=resource.created).select_related("body"):
             invitation_send(user=user, actor=actor)
