@@ -91,19 +91,13 @@ def may_follow_up(user: User, body: Body) -> bool:
     return user.is_prefecture_reviewer and user.body_id in (body.pk, body.prefecture_id)
 
 
-def round_prefecture_scope(user: User, prefecture_code: str = "") -> Body | None:
-    """The prefecture whose bodies a round page lists for `user`: a reviewer's own (whatever
-    is asked; another prefecture's code is 404), the one asked by a national administrator (or
-    None: all). Others: 403."""
+def round_prefecture_scope(user: User) -> Body | None:
+    """The prefecture a round's follow-up list is limited to: a reviewer's own, or None (all,
+    or the one a national administrator chooses). Others: 403."""
     if user.is_authenticated and user.is_national_admin:
-        if not prefecture_code:
-            return None
-        return get_object_or_404(Body.objects.prefectures(), code=prefecture_code)
-    if user.is_authenticated and user.is_prefecture_reviewer:
-        own = user.body
-        if own is None or (prefecture_code and prefecture_code != own.code):
-            raise Http404
-        return own
+        return None
+    if user.is_authenticated and user.is_prefecture_reviewer and user.body is not None:
+        return user.body
     raise PermissionDenied
 
 

@@ -29,7 +29,7 @@ from assessments import fiscal_year as fy
 from assessments.mail import mail_queue
 from assessments.models import Assessment, Body, Reminder, SurveyRound, User
 from assessments.models.assessments import reminder_days_of
-from assessments.rounds import DueState
+from assessments.rounds import DueState, reachable
 
 
 @dataclass
@@ -99,10 +99,7 @@ def plan_reminders(today: datetime.date) -> list[Planned]:
             late[assessment.body.prefecture_id].append(
                 Item(assessment, state, Reminder.Kind.DIGEST)
             )
-    staff = User.objects.filter(
-        is_active=True, role=User.Role.BODY_STAFF, body_id__in=list(due_items)
-    ).exclude(email="")
-    for user in staff.order_by("pk"):
+    for user in reachable(User.Role.BODY_STAFF, list(due_items)).order_by("pk"):
         items = due_items[cast(int, user.body_id)]
         kind = (
             Reminder.Kind.OVERDUE
@@ -116,10 +113,7 @@ def plan_reminders(today: datetime.date) -> list[Planned]:
         for a in pending
         if _kind_on(a.survey_round, (a.survey_round.due_on - today).days) == Reminder.Kind.OVERDUE
     }
-    reviewers = User.objects.filter(
-        is_active=True, role=User.Role.PREFECTURE_REVIEWER, body_id__in=list(late)
-    ).exclude(email="")
-    for user in reviewers.order_by("pk"):
+    for user in reachable(User.Role.PREFECTURE_REVIEWER, list(late)).order_by("pk"):
         items = [
             i
             for i in late[cast(int, user.body_id)]
@@ -195,6 +189,9 @@ def remind_now(
     """A "remind now" for chosen bodies: their staff get an e-mail today (once a day at most)."""
     today = today or timezone.localdate()
     result = RemindResult(sent=[], skipped=[])
+    staff_of: dict[int, list[User]] = defaultdict(list)  # every chosen body's staff, one query
+    for person in reachable(User.Role.BODY_STAFF, [a.body_id for a in assessments]).order_by("pk"):
+        staff_of[cast(int, person.body_id)].append(person)
     for assessment in assessments:
         if not access.may_follow_up(user, assessment.body):
             raise PermissionDenied
@@ -206,11 +203,7 @@ def remind_now(
         if state.done:
             result.skipped.append((assessment.body, _("提出済み")))
             continue
-        staff = list(
-            User.objects.filter(is_active=True, role=User.Role.BODY_STAFF, body=assessment.body)
-            .exclude(email="")
-            .order_by("pk")
-        )
+        staff = staff_of[assessment.body_id]
         if not staff:
             result.skipped.append((assessment.body, _("メールアドレスのある担当者がいません")))
             continue

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -261,14 +261,16 @@ def follow_up(
     return qs
 
 
+def reachable(role: str, bodies) -> QuerySet[User]:
+    """Active users of `role` in `bodies` that an e-mail can reach (reminders, follow-up)."""
+    return User.objects.filter(is_active=True, role=role, body__in=bodies).exclude(email="")
+
+
 def staff_addresses(bodies) -> dict[int, list[str]]:
     """{body id: the e-mail addresses of its active staff}, in one query."""
     addresses: dict[int, list[str]] = {}
     users = (
-        User.objects.filter(is_active=True, role=User.Role.BODY_STAFF, body__in=bodies)
-        .exclude(email="")
-        .order_by("email")
-        .values_list("body_id", "email")
+        reachable(User.Role.BODY_STAFF, bodies).order_by("email").values_list("body_id", "email")
     )
     for body_id, email in users:
         addresses.setdefault(body_id, []).append(email)

@@ -16,6 +16,16 @@ from assessments.models.assessments import Assessment, SurveyRound
 from assessments.models.registry import Body
 
 
+def _reason_field(label, *, blank: bool = False) -> models.TextField:
+    """A reason or comment of a round's step, bounded like a transition's comment."""
+    return models.TextField(
+        label,
+        blank=blank,
+        max_length=TRANSITION_COMMENT_MAX_LENGTH,
+        validators=[max_length_validator(TRANSITION_COMMENT_MAX_LENGTH)],
+    )
+
+
 class DueDateExtension(models.Model):
     """A recorded change of a due date: the round's (body empty) or one body's."""
 
@@ -27,11 +37,7 @@ class DueDateExtension(models.Model):
     )
     previous_due_on = models.DateField(_("変更前の期限"))
     due_on = models.DateField(_("変更後の期限"))
-    reason = models.TextField(
-        _("理由"),
-        max_length=TRANSITION_COMMENT_MAX_LENGTH,
-        validators=[max_length_validator(TRANSITION_COMMENT_MAX_LENGTH)],
-    )
+    reason = _reason_field(_("理由"))
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("変更した人")
     )
@@ -53,11 +59,7 @@ class Excusal(models.Model):
     assessment = models.OneToOneField(
         Assessment, models.CASCADE, related_name="excusal", verbose_name=_("自己評価")
     )
-    reason = models.TextField(
-        _("理由"),
-        max_length=TRANSITION_COMMENT_MAX_LENGTH,
-        validators=[max_length_validator(TRANSITION_COMMENT_MAX_LENGTH)],
-    )
+    reason = _reason_field(_("理由"))
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("記録した人")
     )
@@ -154,12 +156,7 @@ class SignOffEvent(models.Model):
         PrefectureSignOff, models.CASCADE, related_name="events", verbose_name=_("取りまとめ")
     )
     to_status = models.CharField(_("新しい状態"), max_length=10, choices=SignOffStatus.choices)
-    comment = models.TextField(
-        _("コメント"),
-        blank=True,
-        max_length=TRANSITION_COMMENT_MAX_LENGTH,
-        validators=[max_length_validator(TRANSITION_COMMENT_MAX_LENGTH)],
-    )
+    comment = _reason_field(_("コメント"), blank=True)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("操作した人")
     )

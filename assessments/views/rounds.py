@@ -114,14 +114,19 @@ def _back(survey_round: SurveyRound, name: str = "round_progress"):
     )
 
 
+def _invalid(form) -> ValidationError:
+    """A bound form's errors as one ValidationError (the round's POST views report them as
+    messages, as the services' own refusals)."""
+    return ValidationError([m for errors in form.errors.values() for m in errors])
+
+
 def _follow_up_rows(request, survey_round: SurveyRound):
     """The follow-up form, its filters and the rows (each with due state and addresses)."""
     form = FollowUpFilterForm(request.GET or None, user=request.user)
     values = form.values()
-    code = request.GET.get("prefecture", "") if request.user.is_national_admin else ""
-    prefecture = access.round_prefecture_scope(request.user, code)
-    if request.user.is_national_admin:
-        prefecture = values.get("prefecture")
+    # A reviewer's list is its own prefecture; a national administrator's, the one chosen (or
+    # all). The form has no prefecture field for reviewers, so they cannot ask for another.
+    prefecture = access.round_prefecture_scope(request.user) or values.get("prefecture")
     today = timezone.localdate()
     assessments = list(
         rounds.follow_up(
@@ -154,7 +159,6 @@ def round_follow_up(request, guideline_code: str, fiscal_year: int):
     """Who to chase: the round's bodies by prefecture and status, with due dates, last activity
     and their staff's addresses; POST sends a "remind now" to the chosen bodies."""
     survey_round = _round(guideline_code, fiscal_year)
-    access.round_prefecture_scope(request.user)  # 403 for staff and viewers
     form, prefecture, rows = _follow_up_rows(request, survey_round)
     if request.method == "POST":
         chosen = {int(pk) for pk in request.POST.getlist("assessment") if pk.isdigit()}
@@ -197,7 +201,6 @@ def round_follow_up_export(request, guideline_code: str, fiscal_year: int, fmt: 
     if fmt not in FOLLOW_UP_EXPORT_TYPES:
         raise Http404
     survey_round = _round(guideline_code, fiscal_year)
-    access.round_prefecture_scope(request.user)
     _form, _prefecture, rows = _follow_up_rows(request, survey_round)
     dataset = tablib.Dataset(
         headers=[
@@ -268,7 +271,7 @@ def round_extend(request, guideline_code: str, fiscal_year: int):
                 },
             )
     else:
-        messages.error(request, " ".join(str(m) for e in form.errors.values() for m in e))
+        messages.error(request, " ".join(_invalid(form).messages))
     return _back(survey_round)
 
 
@@ -286,7 +289,7 @@ def round_excuse(request, guideline_code: str, fiscal_year: int):
     form = ExcuseForm(request.POST, prefix="excuse")
     try:
         if not form.is_valid():
-            raise ValidationError([m for e in form.errors.values() for m in e])
+            raise _invalid(form)
         rounds.excuse(assessment=assessment, reason=form.cleaned_data["reason"], user=request.user)
     except ValidationError as error:
         messages.error(request, f"{assessment.body.name}: " + " ".join(error.messages))
@@ -318,7 +321,7 @@ def round_sign_off(request, guideline_code: str, fiscal_year: int, prefecture_co
             raise PermissionDenied
         try:
             if not form.is_valid():
-                raise ValidationError([m for e in form.errors.values() for m in e])
+                raise _invalid(form)
             rounds.sign_off_submit(
                 survey_round=survey_round,
                 prefecture=prefecture,
@@ -385,7 +388,7 @@ def round_sign_off_decide(request, guideline_code: str, fiscal_year: int, prefec
     form = SignOffDecisionForm(request.POST, prefix="decide")
     try:
         if not form.is_valid():
-            raise ValidationError([m for e in form.errors.values() for m in e])
+            raise _invalid(form)
         reopen = Assessment.objects.filter(
             survey_round=survey_round,
             body__prefecture=sign_off.prefecture,
@@ -422,7 +425,7 @@ def round_close(request, guideline_code: str, fiscal_year: int):
     form = CloseRoundForm(request.POST, prefix="close")
     try:
         if not form.is_valid():
-            raise ValidationError([m for e in form.errors.values() for m in e])
+            raise _invalid(form)
         rounds.round_close(
             survey_round=survey_round, user=request.user, reason=form.cleaned_data["reason"]
         )
