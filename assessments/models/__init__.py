@@ -12,7 +12,7 @@ from assessments.models.assessments import (
 )
 from assessments.models.batches import ReportBatch
 from assessments.models.catalog import CrosswalkLink, Guideline, LevelDescription, Measure
-from assessments.models.registry import Body
+from assessments.models.registry import Body, MicCategory
 from assessments.models.rounds import (
     DueDateExtension,
     Excusal,
@@ -35,6 +35,7 @@ __all__ = [
     "Assessment",
     "AssessmentTransition",
     "Body",
+    "MicCategory",
     "CrosswalkLink",
     "Guideline",
     "Invitation",

@@ -59,6 +59,43 @@ class BodyKind(models.TextChoices):
     SPECIAL_WARD = "special_ward", _("特別区")
 
 
+class MicCategory(models.TextChoices):
+    """MIC's 団体区分, the columns of its published tables (地方自治情報管理概要).
+
+    中核市 stands apart from その他の市; 町 and 村 are counted together as 町村; 特別区 is kept as
+    its own column (MIC shows it apart or with 町村 depending on the table).
+    """
+
+    PREFECTURE = "prefecture", _("都道府県")
+    DESIGNATED_CITY = "designated_city", _("政令指定都市")
+    CORE_CITY = "core_city", _("中核市")
+    OTHER_CITY = "other_city", _("その他の市")
+    TOWN_VILLAGE = "town_village", _("町村")
+    SPECIAL_WARD = "special_ward", _("特別区")
+
+
+MIC_CATEGORY_OF_KIND: dict[str, str] = {
+    BodyKind.PREFECTURE: MicCategory.PREFECTURE,
+    BodyKind.DESIGNATED_CITY: MicCategory.DESIGNATED_CITY,
+    BodyKind.CORE_CITY: MicCategory.CORE_CITY,
+    BodyKind.CITY: MicCategory.OTHER_CITY,
+    BodyKind.TOWN: MicCategory.TOWN_VILLAGE,
+    BodyKind.VILLAGE: MicCategory.TOWN_VILLAGE,
+    BodyKind.SPECIAL_WARD: MicCategory.SPECIAL_WARD,
+}
+
+
+def mic_category_expression(prefix: str = "") -> models.Case:
+    """The 団体区分 of a body as a query expression (`prefix` leads to the body, e.g. "body__")."""
+    return models.Case(
+        *[
+            models.When(**{f"{prefix}kind": kind}, then=models.Value(str(category)))
+            for kind, category in MIC_CATEGORY_OF_KIND.items()
+        ],
+        output_field=models.CharField(),
+    )
+
+
 class BodyQuerySet(models.QuerySet):
     def prefectures(self) -> Self:
         return self.filter(kind=Body.Kind.PREFECTURE)
@@ -120,3 +157,8 @@ class Body(models.Model):
     @property
     def is_prefecture(self) -> bool:
         return self.kind == self.Kind.PREFECTURE
+
+    @property
+    def mic_category(self) -> str:
+        """MIC's 団体区分 (MicCategory) of this body."""
+        return MIC_CATEGORY_OF_KIND[self.kind]
