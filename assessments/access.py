@@ -162,6 +162,19 @@ def get_reviewable_assessment(
     return assessment
 
 
+def get_body_for_user(user: User, body_code: str) -> Body:
+    """Read access to a body's own pages (its document settings): 404 unless the user reads it."""
+    body = get_object_or_404(Body.objects.select_related("prefecture"), code=body_code)
+    if not can_read_body(user, body):
+        raise Http404
+    return body
+
+
+def may_edit_documents(user: User, body: Body) -> bool:
+    """The body's staff set how its documents are headed (文書番号, 宛先, 決裁欄)."""
+    return can_fill_body(user, body)
+
+
 # --- Accounts -----------------------------------------------------------------------------------
 # A national administrator manages every account; a prefecture reviewer manages the accounts of
 # its prefecture and of its municipalities (the bodies it reads); staff and viewers manage nobody.

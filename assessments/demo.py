@@ -157,6 +157,33 @@ def history_transitions(
     return transitions
 
 
+DEMO_NOTES = (
+    "庁内の推進委員会で状況を確認し、次年度の予算要求に反映する予定。",
+    "一部の部署で先行して運用している。全庁展開の時期は調整中。",
+    "近隣市町村との共同化を含めて検討している。",
+    "規程は整備済み。運用状況の点検は年1回行っている。",
+)
+DEMO_PLANS = (
+    "要綱を改正し、全庁で運用する。進捗は推進委員会で四半期ごとに確認する。",
+    "先行部署の結果を評価し、対象業務を広げる。",
+    "都道府県の共同調達に参加して導入費用を抑える。",
+)
+
+
+def add_free_text(answer: Answer, assessment: Assessment, measure: Measure) -> None:
+    """Notes, evidence URLs and plans on some answers, as staff write them. Drawn from their
+    own generator (seeded by body, year and measure) so the levels' draws are unchanged."""
+    rng = random.Random(f"{assessment.body.code}:{assessment.fiscal_year}:{measure.ref}")
+    if rng.random() < 0.3:
+        answer.note = rng.choice(DEMO_NOTES)
+    if rng.random() < 0.25:
+        answer.evidence_url = (
+            f"https://www.example.jp/{assessment.body.code}/joho/{measure.pk}.html"
+        )
+    if answer.level is not None and answer.level < 4 and rng.random() < 0.45:
+        answer.improvement_plan = rng.choice(DEMO_PLANS)
+
+
 def fill_answers(
     assessment: Assessment,
     measures: list[Measure],
@@ -175,6 +202,7 @@ def fill_answers(
         if answer.level is not None:
             answer.target_level = min(4, answer.level + 1)
             answer.target_fiscal_year = assessment.fiscal_year + 2
+        add_free_text(answer, assessment, measure)
         answers.append(answer)
     Answer.objects.bulk_create(answers)
     return len(answers)

@@ -67,6 +67,14 @@ def wareki_date(day: datetime.date) -> str:
     return f"{ja}{'元' if year == 1 else year}年{day.month}月{day.day}日"
 
 
+def wareki_month(day: datetime.date) -> str:
+    """平成15年8月 (for a guideline's date of issue); 'Heisei 15, 8' in English."""
+    ja, en, year = era_of_date(day)
+    if (get_language() or "ja").startswith("en"):
+        return f"{en} {year}/{day.month} ({day.year}-{day.month:02d})"
+    return f"{ja}{'元' if year == 1 else year}年{day.month}月"
+
+
 def date_label(day: datetime.date) -> str:
     """'2026年9月30日（令和8年9月30日）' — a date in both calendars; '2026-09-30 (Reiwa 8, 9/30)'."""
     if (get_language() or "ja").startswith("en"):

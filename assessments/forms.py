@@ -35,10 +35,11 @@ from assessments.limits import (
 )
 from assessments.models import AccountEvent, Answer, Assessment, Body, Guideline, Measure, User
 from assessments.models.assessments import validate_reminder_days
+from assessments.models.documents import DocumentSettings, header_for
 from assessments.selectors.dashboards import Filters
 
 
-def inner_helper(form: forms.Form) -> FormHelper:
+def inner_helper(form: forms.BaseForm) -> FormHelper:
     """The crispy helper of every form here: fields only, inside the page's own <form> tag
     (which holds the CSRF token and the buttons)."""
     helper = FormHelper(form)
@@ -746,4 +747,38 @@ class LoginForm(AllauthLoginForm):
             data["login"] = data["username"]
             kwargs["data"] = data
         super().__init__(*args, **kwargs)
+        self.helper = inner_helper(self)
+
+
+class DocumentSettingsForm(forms.ModelForm):
+    """The header of a body's documents; each blank field shows its default as a placeholder."""
+
+    class Meta:
+        model = DocumentSettings
+        fields = [
+            "number_pattern",
+            "addressee",
+            "sender",
+            "department",
+            "contact_person",
+            "phone",
+            "email",
+            "approval_columns",
+        ]
+
+    def __init__(self, *args, body: Body, fiscal_year: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        defaults = header_for(body, fiscal_year, None)
+        placeholders = {
+            "number_pattern": _("例: 札デ第{番号}号"),
+            "addressee": defaults.addressee,
+            "sender": defaults.sender,
+            "approval_columns": "、".join(defaults.approval_columns),
+        }
+        for name, field in self.fields.items():
+            field.error_messages["max_length"] = TOO_LONG
+            if name in placeholders:
+                field.widget.attrs["placeholder"] = placeholders[name]
+        self.fields["phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "tel"})
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
         self.helper = inner_helper(self)

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from assessments.views import dashboard, filling, home, reports, review, rounds
+from assessments.views import dashboard, documents, filling, home, reports, review, rounds
 
 
 class BodyCodeConverter:
@@ -47,6 +47,11 @@ ROUND = "rounds/<slug:guideline_code>/<fy:fiscal_year>/"
 urlpatterns = [
     # Home and the assessment page (foundation)
     path("", home.home, name="home"),
+    path(
+        "bodies/<body:body_code>/documents/",
+        documents.document_settings,
+        name="document_settings",
+    ),
     # Filling, saving, evidence, history, submit (staff)
     path(ASSESSMENT, filling.assessment_detail, name="assessment_detail"),
     path("assessment-start/", filling.assessment_start, name="assessment_start"),

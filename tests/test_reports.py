@@ -129,8 +129,8 @@ def test_pdf_page_numbers_table_of_contents_and_metadata(full_assessment):
     reader = PdfReader(io.BytesIO(data))
     pages = len(reader.pages)
     assert pages >= 5
-    assert f"1 / {pages}" in reader.pages[0].extract_text()
-    assert f"{pages} / {pages}" in reader.pages[-1].extract_text()
+    assert f"1／{pages}頁" in reader.pages[0].extract_text()
+    assert f"{pages}／{pages}頁" in reader.pages[-1].extract_text()
     toc = squash(reader.pages[1].extract_text())
     assert "目次" in toc
     # The TOC line of the roadmap ends with the page number it is on (target-counter).
@@ -291,8 +291,9 @@ def test_report_view_query_count_is_fixed(
 ):
     """Queries: session, user, assessment (access), cache key; on a miss the assessment with
     scores, measures, level descriptions, answers, review comments, section scores and the
-    comparison averages (2 per scope × 3 scopes); then the session save (savepoint, update,
-    release: sessions are saved on every request). The same for 3 answers and for 35."""
+    comparison averages (2 per scope × 3 scopes), the body's document settings; then the
+    session save (savepoint, update, release: sessions are saved on every request). The same
+    for 3 answers and for 35."""
     client.force_login(sapporo_staff)
     small = make_assessment("011002", 2026)
     fill(small, scored_2003[:3], with_text=False)
@@ -302,7 +303,7 @@ def test_report_view_query_count_is_fixed(
         ReviewComment.objects.create(assessment=big, measure=measure, body="確認")
     for assessment in (small, big):
         url = reverse("report_pdf", kwargs=assessment.url_kwargs)
-        with django_assert_num_queries(19):
+        with django_assert_num_queries(20):
             assert client.get(url).status_code == 200
         with django_assert_num_queries(7):  # cached: no rendering queries
             assert client.get(url).status_code == 200
@@ -339,10 +340,11 @@ def test_prefecture_summary_ranks_the_bodies(
     assert response.status_code == 200
     text = squash(pdf_text(response.content))
     assert "北海道" in text and "集計報告書" in text
-    # 函館市 (all level 4 → 100.0) ranks first, 札幌市 second; 小樽市 has no assessment.
-    assert "函館市012025承認済み10/35100.01" in text
-    assert "札幌市011002提出済み35/35" in text
-    assert "小樽市012033未作成" in text
+    # 函館市 (all level 4 → 100.0) ranks first, 札幌市 second; 小樽市 has no assessment and
+    # is listed apart, unranked.
+    assert "1函館市012025承認済み100.0" in text
+    assert "2札幌市011002提出済み" in text
+    assert "小樽市012033未作成—" in text
     assert "章別の点数（ヒートマップ）" in text and "項目ごとのレベルの分布" in text
     assert embedded_fonts(response.content)
 
@@ -351,17 +353,18 @@ def test_prefecture_summary_query_count_does_not_grow(
     hokkaido_reviewer, make_assessment, scored_2003, django_assert_num_queries, guideline_2003
 ):
     """Queries: bodies, assessments with scores, sections, section scores, measures, level
-    counts, and 2 comparison scopes × 2 — the same for 1 and for 4 assessments."""
+    counts by 団体区分, 2 comparison scopes × 2, the municipalities nationwide and the
+    prefecture's document settings — the same for 1 and for 4 assessments."""
     from assessments.models import Body
 
     hokkaido = Body.objects.get(code="010006")
     first = make_assessment("011002", 2026, status=Assessment.Status.SUBMITTED)
     fill(first, scored_2003, with_text=False)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(12):
         report_context.prefecture_summary_context(hokkaido, guideline_2003, 2026)
     for code in ("012025", "012033", "012041"):
         fill(make_assessment(code, 2026, status="submitted"), scored_2003, with_text=False)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(12):
         context = report_context.prefecture_summary_context(hokkaido, guideline_2003, 2026)
     assert [r.rank for r in context["rows"] if r.rank] == [1, 1, 1, 1]
 

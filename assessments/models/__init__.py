@@ -12,6 +12,7 @@ from assessments.models.assessments import (
 )
 from assessments.models.batches import ReportBatch
 from assessments.models.catalog import CrosswalkLink, Guideline, LevelDescription, Measure
+from assessments.models.documents import DocumentSettings
 from assessments.models.registry import Body, MicCategory
 from assessments.models.rounds import (
     DueDateExtension,
@@ -35,6 +36,7 @@ __all__ = [
     "Assessment",
     "AssessmentTransition",
     "Body",
+    "DocumentSettings",
     "MicCategory",
     "CrosswalkLink",
     "Guideline",

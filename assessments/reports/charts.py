@@ -7,6 +7,7 @@ All text is escaped; scores are 0–100 or None (nothing to score yet).
 """
 
 import math
+import re
 from collections.abc import Sequence
 
 from django.utils.html import escape
@@ -18,7 +19,13 @@ from assessments.scoring import Number
 FONT = "IPAexGothic, 'IPAexゴシック', 'Noto Sans CJK JP', sans-serif"
 # Okabe–Ito palette: distinguishable with the common colour-vision deficiencies.
 SERIES_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00")
-LEVEL_COLOURS = ("#d7191c", "#fdae61", "#e6d600", "#a6d96a", "#1a9641", "#9e9e9e")
+# Series also differ by line (solid, dashed, dotted…) and width, so that two equal series (a
+# designated city's average when it is the only one) stay visible one above the other.
+SERIES_DASHES = ("", "7 3", "2 2", "9 3 2 3", "4 2", "1 2")
+SERIES_WIDTHS = (4.5, 3, 2, 2, 1.5, 1.5)
+# Levels 0–4, 該当なし, then 未回答 (white, outlined).
+LEVEL_COLOURS = ("#d7191c", "#fdae61", "#e6d600", "#a6d96a", "#1a9641", "#9e9e9e", "#ffffff")
+LINE_HEIGHT = 13
 
 
 def _svg(width: float, height: float, title: str, desc: str, body: str) -> SafeString:
@@ -39,15 +46,94 @@ def _floats(values: Sequence[Number | None]) -> list[float | None]:
     return [None if v is None else float(v) for v in values]
 
 
-def _legend(series_names: Sequence[str], x: float, y: float) -> str:
+# A run of Latin letters and digits, a run of spaces, or one full-width character.
+_TOKENS = re.compile(r"[^\s\u2e80-\uffff]+|\s+|[\u2e80-\uffff]")
+_NO_LINE_START = frozenset("、。，．）」』】・ー：；")
+
+
+def text_width(text: str, font_size: float = 12) -> float:
+    """An estimate of the width of `text`: full-width characters are one em, others about half."""
+    return sum(font_size * (0.55 if ord(ch) < 0x2E80 else 1.0) for ch in text)
+
+
+def wrap(text: str, width: float, font_size: float = 12) -> list[str]:
+    """Break `text` into lines that fit `width` (never cut, never shortened with 「…」).
+
+    Breaks after a space or between full-width characters, as Japanese text breaks; a run of
+    Latin letters or digits is kept together where it fits on one line.
+    """
+    lines: list[str] = []
+    current = ""
+    tokens: list[str] = []
+    for token in _TOKENS.findall(text):
+        if tokens and token in _NO_LINE_START:
+            tokens[-1] += token  # 、。）」 never begin a line (禁則)
+        else:
+            tokens.append(token)
+    for token in tokens:
+        if current and text_width(current + token, font_size) > width:
+            lines.append(current.rstrip())
+            current = token.lstrip()
+        else:
+            current += token
+    if current.strip():
+        lines.append(current.rstrip())
+    return lines or [""]
+
+
+def _text_lines(x: float, y_middle: float, lines: Sequence[str], anchor: str, size: float) -> str:
+    """Lines of text centred vertically on y_middle."""
+    top = y_middle - (len(lines) - 1) * size * 1.1 / 2 + size * 0.35
+    spans = "".join(
+        f'<tspan x="{x:.1f}" y="{top + i * size * 1.1:.1f}">{escape(line)}</tspan>'
+        for i, line in enumerate(lines)
+    )
+    return f'<text text-anchor="{anchor}" font-size="{size:g}">{spans}</text>'
+
+
+def _line_sample(i: int, x: float, y: float) -> str:
+    colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
+    dash = SERIES_DASHES[i % len(SERIES_DASHES)]
+    width = SERIES_WIDTHS[i % len(SERIES_WIDTHS)]
+    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+    return (
+        f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{x + 22:.1f}" y2="{y:.1f}" stroke="{colour}" '
+        f'stroke-width="{width}"{dash_attr}/>' + _marker(i, x + 11, y)
+    )
+
+
+def _marker(i: int, x: float, y: float) -> str:
+    """A vertex marker of series i: circle, square, triangle, diamond…, sized so that equal
+    points of several series are all seen (the first is the largest)."""
+    colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
+    r = max(2.0, 5.0 - i)
+    shape = i % 4
+    if shape == 0:
+        return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{colour}"/>'
+    if shape == 1:
+        return (
+            f'<rect x="{x - r:.1f}" y="{y - r:.1f}" width="{2 * r:.1f}" height="{2 * r:.1f}" '
+            f'fill="#fff" stroke="{colour}" stroke-width="1.5"/>'
+        )
+    if shape == 2:
+        pts = f"{x:.1f},{y - r:.1f} {x + r:.1f},{y + r:.1f} {x - r:.1f},{y + r:.1f}"
+        return f'<polygon points="{pts}" fill="{colour}" stroke="none"/>'
+    pts = f"{x:.1f},{y - r:.1f} {x + r:.1f},{y:.1f} {x:.1f},{y + r:.1f} {x - r:.1f},{y:.1f}"
+    return f'<polygon points="{pts}" fill="#fff" stroke="{colour}" stroke-width="1.5"/>'
+
+
+def _legend(series_names: Sequence[str], x: float, y: float, *, lines: bool = False) -> str:
     parts = []
     for i, name in enumerate(series_names):
         colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
         yy = y + i * 18
-        parts.append(
-            f'<rect x="{x:.1f}" y="{yy - 10:.1f}" width="12" height="12" fill="{colour}"/>'
-            f'<text x="{x + 18:.1f}" y="{yy:.1f}">{escape(name)}</text>'
+        sample = (
+            _line_sample(i, x, yy - 4)
+            if lines
+            else f'<rect x="{x:.1f}" y="{yy - 10:.1f}" width="12" height="12" fill="{colour}"/>'
         )
+        offset = 30 if lines else 18
+        parts.append(f'{sample}<text x="{x + offset:.1f}" y="{yy:.1f}">{escape(name)}</text>')
     return "".join(parts)
 
 
@@ -57,10 +143,18 @@ def radar_chart(
     *,
     title: str,
     size: int = 360,
+    unanswered_label: str = "",
 ) -> SafeString:
-    """A radar (spider) chart of 0–100 scores, one polygon per series; None counts as 0."""
+    """A radar (spider) chart of 0–100 scores, one outline per series.
+
+    A section without a score (nothing answered) is a gap: no vertex, and the outline is broken
+    there instead of falling to the centre; `unanswered_label` names that in the legend. Series
+    are told apart by colour, line style, width and vertex marker, so equal ones stay visible.
+    """
     n = len(axes)
-    legend_height = 18 * len(series) + 8
+    has_gap = any(v is None for _name, values in series for v in values)
+    legend_rows = len(series) + (1 if has_gap and unanswered_label else 0)
+    legend_height = 18 * legend_rows + 8
     cx = cy = size / 2
     radius = size / 2 - 70
     if n < 3:
@@ -89,14 +183,40 @@ def radar_chart(
         )
     for s, (name, values) in enumerate(series):
         colour = SERIES_COLOURS[s % len(SERIES_COLOURS)]
-        pts = " ".join(
-            f"{x:.1f},{y:.1f}" for x, y in (point(i, v or 0) for i, v in enumerate(_floats(values)))
-        )
+        dash = SERIES_DASHES[s % len(SERIES_DASHES)]
+        width = SERIES_WIDTHS[s % len(SERIES_WIDTHS)]
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        floats = _floats(values)
+        if all(v is not None for v in floats):
+            pts = " ".join(
+                f"{x:.1f},{y:.1f}" for x, y in (point(i, v or 0) for i, v in enumerate(floats))
+            )
+            fill = ' fill-opacity="0.12"' if s == 0 else ' fill-opacity="0"'
+            parts.append(
+                f'<polygon points="{pts}" fill="{colour}"{fill} stroke="{colour}" '
+                f'stroke-width="{width}"{dash_attr}><title>{escape(name)}</title></polygon>'
+            )
+        else:
+            # The outline between consecutive scored axes only (around the circle).
+            for i in range(n):
+                a, b = floats[i], floats[(i + 1) % n]
+                if a is None or b is None:
+                    continue
+                (x1, y1), (x2, y2) = point(i, a), point((i + 1) % n, b)
+                parts.append(
+                    f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+                    f'stroke="{colour}" stroke-width="{width}"{dash_attr}>'
+                    f"<title>{escape(name)}</title></line>"
+                )
+        for i, v in enumerate(floats):
+            if v is not None:
+                parts.append(_marker(s, *point(i, v)))
+    parts.append(_legend([name for name, _v in series], 10, size + 14, lines=True))
+    if has_gap and unanswered_label:
+        y = size + 14 + 18 * len(series)
         parts.append(
-            f'<polygon points="{pts}" fill="{colour}" fill-opacity="0.15" stroke="{colour}" '
-            f'stroke-width="2"><title>{escape(name)}</title></polygon>'
+            f'<text x="10" y="{y:.1f}" font-size="11" fill="#333">{escape(unanswered_label)}</text>'
         )
-    parts.append(_legend([name for name, _v in series], 10, size + 14))
     desc = "; ".join(
         f"{name}: " + ", ".join(f"{a} {_fmt(v)}" for a, v in zip(axes, values, strict=True))
         for name, values in series
@@ -111,40 +231,42 @@ def grouped_bar_chart(
     title: str,
     width: int = 640,
     max_value: float = 100,
+    label_width: int = 190,
 ) -> SafeString:
-    """Horizontal bars, one group per category and one bar per series (e.g. 団体・県・全国)."""
-    label_width, bar_height, gap = 190, 12, 10
-    group_height = bar_height * len(series) + gap
+    """Horizontal bars, one group per category and one bar per series (e.g. 団体・県・全国).
+
+    Category labels wrap onto as many lines as they need; a bar without a value reads 「—」.
+    """
+    bar_height, gap = 12, 10
     plot_width = width - label_width - 50
-    height = 30 + group_height * len(categories) + 18 * len(series) + 10
+    wrapped = [wrap(c, label_width - 10, 11) for c in categories]
+    heights = [max(bar_height * len(series), LINE_HEIGHT * len(lines)) + gap for lines in wrapped]
+    plot_height = sum(heights)
+    height = 30 + plot_height + 18 * len(series) + 10
     parts = []
     for tick in (0, 25, 50, 75, 100):
         x = label_width + plot_width * tick / max_value
         parts.append(
-            f'<line x1="{x:.1f}" y1="20" x2="{x:.1f}" y2="{20 + group_height * len(categories):.1f}" stroke="#ddd"/>'
+            f'<line x1="{x:.1f}" y1="20" x2="{x:.1f}" y2="{20 + plot_height:.1f}" stroke="#ddd"/>'
             f'<text x="{x:.1f}" y="14" text-anchor="middle" font-size="10" fill="#555">{tick}</text>'
         )
+    y0 = 24.0
     for c, category in enumerate(categories):
-        y0 = 24 + c * group_height
-        parts.append(
-            f'<text x="{label_width - 6}" y="{y0 + group_height / 2:.1f}" '
-            f'text-anchor="end">{escape(category)}</text>'
-        )
+        group = heights[c] - gap
+        parts.append(_text_lines(label_width - 6, y0 + group / 2, wrapped[c], "end", 11))
+        bars_top = y0 + (group - bar_height * len(series)) / 2
         for s, (name, values) in enumerate(series):
             value = values[c]
             colour = SERIES_COLOURS[s % len(SERIES_COLOURS)]
-            y = y0 + s * bar_height
+            y = bars_top + s * bar_height
             w = 0 if value is None else plot_width * float(value) / max_value
             parts.append(
                 f'<rect x="{label_width}" y="{y:.1f}" width="{w:.1f}" height="{bar_height - 2}" '
                 f'fill="{colour}"><title>{escape(name)} {escape(category)}: {_fmt(value)}</title></rect>'
                 f'<text x="{label_width + w + 4:.1f}" y="{y + bar_height - 3:.1f}" font-size="10">{_fmt(value)}</text>'
             )
-    parts.append(
-        _legend(
-            [name for name, _v in series], label_width, 24 + group_height * len(categories) + 14
-        )
-    )
+        y0 += heights[c]
+    parts.append(_legend([name for name, _v in series], label_width, 24 + plot_height + 14))
     desc = "; ".join(
         f"{category}: " + ", ".join(f"{name} {_fmt(values[c])}" for name, values in series)
         for c, category in enumerate(categories)
@@ -202,24 +324,48 @@ def heatmap(
     return _svg(width, height, title, desc, "".join(parts))
 
 
+def _flow_legend(names: Sequence[str], left: float, right: float) -> tuple[str, float]:
+    """Level swatches with their full names, left to right, wrapping onto further rows."""
+    parts, x, y = [], left, 0.0
+    for level, name in enumerate(names):
+        item = 16 + text_width(name, 10) + 14
+        if x > left and x + item > right:
+            x, y = left, y + 16
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y - 10:.1f}" width="12" height="12" stroke="#555" '
+            f'stroke-width="0.5" fill="{LEVEL_COLOURS[level % len(LEVEL_COLOURS)]}"/>'
+            f'<text x="{x + 16:.1f}" y="{y:.1f}" font-size="10">{escape(name)}</text>'
+        )
+        x += item
+    return "".join(parts), y + 16
+
+
 def distribution_bars(
     rows: Sequence[tuple[str, Sequence[int]]],
     level_names: Sequence[str],
     *,
     title: str,
     width: int = 640,
+    label_width: int = 190,
 ) -> SafeString:
-    """100% stacked bars: per row, how many bodies are at each level (the last may be 該当なし)."""
-    label_width, bar_height = 190, 16
+    """100% stacked bars: per row, how many bodies (or measures) are at each level.
+
+    Counts are in the order of `level_names`: levels 0–4, then 該当なし, then 未回答 when given
+    (drawn white and outlined). Row labels wrap instead of being cut; the legend uses the same
+    names as the tables beside the chart.
+    """
+    bar_height = 16
     plot_width = width - label_width - 10
-    height = 24 + (bar_height + 6) * len(rows) + 22
+    wrapped = [wrap(label, label_width - 10, 11) for label, _counts in rows]
+    heights = [max(bar_height, LINE_HEIGHT * len(lines)) + 6 for lines in wrapped]
+    legend, legend_height = _flow_legend(level_names, 10, width - 10)
+    height = 10 + sum(heights) + 12 + legend_height + 8
     parts = []
+    y0 = 10.0
     for r, (label, counts) in enumerate(rows):
-        y = 10 + r * (bar_height + 6)
+        y = y0 + (heights[r] - 6 - bar_height) / 2
         total = sum(counts) or 1
-        parts.append(
-            f'<text x="{label_width - 6}" y="{y + bar_height - 4:.1f}" text-anchor="end">{escape(label)}</text>'
-        )
+        parts.append(_text_lines(label_width - 6, y + bar_height / 2, wrapped[r], "end", 11))
         x = float(label_width)
         for level, count in enumerate(counts):
             w = plot_width * count / total
@@ -228,7 +374,8 @@ def distribution_bars(
             share = scoring.percent(count, total)
             parts.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{bar_height}" '
-                f'fill="{LEVEL_COLOURS[level % len(LEVEL_COLOURS)]}"><title>{escape(label)} '
+                f'fill="{LEVEL_COLOURS[level % len(LEVEL_COLOURS)]}" stroke="#555" '
+                f'stroke-width="0.5"><title>{escape(label)} '
                 f"{escape(level_names[level])}: {count} ({share}%)</title></rect>"
             )
             if w > 34:
@@ -237,15 +384,8 @@ def distribution_bars(
                     f'font-size="10">{share}%</text>'
                 )
             x += w
-    legend_y = 10 + len(rows) * (bar_height + 6) + 14
-    step = plot_width / max(1, len(level_names))
-    for level, name in enumerate(level_names):
-        x = label_width + level * step
-        parts.append(
-            f'<rect x="{x:.1f}" y="{legend_y - 10}" width="12" height="12" '
-            f'fill="{LEVEL_COLOURS[level % len(LEVEL_COLOURS)]}"/>'
-            f'<text x="{x + 16:.1f}" y="{legend_y}" font-size="10">{escape(name)}</text>'
-        )
+        y0 += heights[r]
+    parts.append(f'<g transform="translate(0 {y0 + 12:.1f})">{legend}</g>')
     desc = "; ".join(
         f"{label}: " + ", ".join(f"{level_names[i]} {c}" for i, c in enumerate(counts))
         for label, counts in rows

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -19,43 +19,47 @@ from assessments import scoring
 from assessments.levels import Level, level_labels
 from assessments.models import Answer, Assessment, Body, Guideline, Measure, ReviewComment
 from assessments.models.assessments import SectionTotals
+from assessments.models.documents import header_for, settings_of
+from assessments.models.registry import MicCategory, mic_category_expression
 from assessments.reports import charts
 from assessments.reports.fetcher import STATIC_BASE
 from assessments.selectors import comparisons
 
-HEATMAP_ROWS_PER_PAGE = 40
+HEATMAP_ROWS_PER_PAGE = 42
+DISTRIBUTION_ROWS_PER_PAGE = 20
 
 
 def chart_level_names() -> list[str]:
-    """Short level names for chart legends (the tables beside the charts give the full ones)."""
-    return [
-        _("0 未着手"),
-        _("1 計画中"),
-        _("2 一部実施"),
-        _("3 運用"),
-        _("4 評価・改善"),
-        _("該当なし"),
-    ]
+    """The legend of level charts: the same names as the tables (levels, 該当なし, 未回答)."""
+    return [*level_labels(), _("未回答")]
 
 
-def _short(text: str, length: int = 11) -> str:
-    return text if len(text) <= length else text[: length - 1] + "…"
+UNANSWERED_SECTIONS = _("線の途切れた軸: 点数のない章（未回答）")
 
 
 def _local_date(value: datetime.datetime | None) -> datetime.date | None:
     return timezone.localtime(value).date() if value else None
 
 
-def approval_roles(body: Body) -> list[str]:
-    """The 決裁欄 of the body, from the section chief up to its head."""
-    if body.is_prefecture:
-        return [_("課長"), _("部長"), _("副知事"), _("知事")]
-    head: tuple[str, str] = {
-        Body.Kind.TOWN.value: (_("副町長"), _("町長")),
-        Body.Kind.VILLAGE.value: (_("副村長"), _("村長")),
-        Body.Kind.SPECIAL_WARD.value: (_("副区長"), _("区長")),
-    }.get(body.kind, (_("副市長"), _("市長")))
-    return [_("課長"), _("部長"), *head]
+def purposes_of(measures: list[Measure]) -> list[tuple[Measure | None, list[Measure]]]:
+    """The guideline's purposes (I.1 and its like): unscored headings without children, which
+    frame the report rather than being rated; grouped under their parent heading."""
+    parents = {m.parent_id for m in measures}
+    by_id = {m.pk: m for m in measures}
+    groups: dict[int | None, list[Measure]] = {}
+    for m in measures:
+        if not m.is_scored and m.pk not in parents and m.depth > 1:
+            groups.setdefault(m.parent_id, []).append(m)
+    return [(by_id.get(parent or 0), items) for parent, items in groups.items()]
+
+
+def shows_on_roadmap(answer: Answer | None) -> bool:
+    """A plan worth printing: it has text, and its target is above the current level."""
+    if answer is None or not answer.improvement_plan.strip():
+        return False
+    if answer.target_level is None or answer.level is None or answer.not_applicable:
+        return True
+    return answer.target_level > answer.level
 
 
 # --- One assessment ----------------------------------------------------------------------------
@@ -71,10 +75,11 @@ class SectionReport:
 
 
 def assessment_report_context(assessment: Assessment) -> dict:
-    """Everything the assessment PDF shows, in 11 queries (3 comparison scopes × 2 included).
+    """Everything the assessment PDF shows, in 12 queries (3 comparison scopes × 2 included).
 
     Queries: the assessment with its scores; measures; their level descriptions; answers;
-    review comments with authors; section scores; the comparison averages (2 per scope).
+    review comments with authors; section scores; the comparison averages (2 per scope); the
+    body's document settings.
     """
     scored = (
         Assessment.objects.select_related("body", "body__prefecture", "guideline")
@@ -126,6 +131,8 @@ def assessment_report_context(assessment: Assessment) -> dict:
             }
         )
     scored_sections = [s for s in sections.values() if s.items]
+    for s in scored_sections:
+        s.distribution.append(len(s.items) - sum(s.distribution))  # 未回答
 
     averages = comparisons.comparison_for(scored)
     series = [(scored.body.name, [s.score for s in scored_sections])] + [
@@ -133,20 +140,10 @@ def assessment_report_context(assessment: Assessment) -> dict:
     ]
     axes = [s.section.ref for s in scored_sections]
     names = level_labels()
-    totals = [sum(s.distribution[i] for s in scored_sections) for i in range(len(names))]
-    unanswered = scored.to_answer_count - scored.answered_count
+    totals = [sum(s.distribution[i] for s in scored_sections) for i in range(len(names) + 1)]
+    unanswered = totals.pop()
     roadmap = sorted(
-        (
-            item
-            for s in scored_sections
-            for item in s.items
-            if item["answer"]
-            and (
-                item["answer"].target_level is not None
-                or item["answer"].target_fiscal_year
-                or item["answer"].improvement_plan
-            )
-        ),
+        (item for s in scored_sections for item in s.items if shows_on_roadmap(item["answer"])),
         key=lambda item: (
             item["answer"].target_fiscal_year or 9999,
             item["measure"].order,
@@ -165,10 +162,14 @@ def assessment_report_context(assessment: Assessment) -> dict:
         "overall_rows": [(scored.body.name, scored.score)]
         + [(avg.label, avg.overall) for avg in averages],
         "radar": charts.radar_chart(
-            axes, series, title=_("章別の点数（団体・都道府県・全国）"), size=380
+            axes,
+            series,
+            title=_("章別の点数（団体・都道府県・全国）"),
+            size=380,
+            unanswered_label=UNANSWERED_SECTIONS,
         ),
         "comparison_bars": charts.grouped_bar_chart(
-            [_("総合")] + [f"{s.section.ref} {_short(s.section.title)}" for s in scored_sections],
+            [_("総合")] + [f"{s.section.ref} {s.section.title}" for s in scored_sections],
             [(scored.body.name, [scored.score.value] + [s.score for s in scored_sections])]
             + [
                 (
@@ -178,22 +179,24 @@ def assessment_report_context(assessment: Assessment) -> dict:
                 for avg in averages
             ],
             title=_("都道府県平均・全国平均との比較"),
-            width=640,
+            width=600,
+            label_width=200,
         ),
         "distribution_chart": charts.distribution_bars(
-            [
-                (f"{s.section.ref} {_short(s.section.title)}", s.distribution)
-                for s in scored_sections
-            ],
+            [(f"{s.section.ref} {s.section.title}", s.distribution) for s in scored_sections],
             chart_level_names(),
             title=_("章ごとのレベルの分布"),
-            width=760,
+            width=600,
+            label_width=200,
         ),
         "level_names": names,
         "level_totals": totals,
         "unanswered": unanswered,
         "roadmap": roadmap,
-        "approval_roles": approval_roles(scored.body),
+        "document": header_for(scored.body, scored.fiscal_year, settings_of(scored.body)),
+        "is_draft": not scored.is_result,
+        "purposes": purposes_of(measures),
+        "weighted": [m for m in measures if m.is_scored and m.weight > 1],
         "submitted_on": _local_date(scored.submitted_at),
         "approved_on": _local_date(scored.approved_at),
         "generated_at": timezone.localtime(),
@@ -228,11 +231,81 @@ class SummaryRow:
         return bool(self.assessment and self.assessment.is_result and self.shown is not None)
 
 
+@dataclass
+class DistributionTable:
+    """Per measure, how many of `bodies` bodies are at each level, 該当なし or 未回答.
+
+    Only results count as answers (a draft's body is 未回答), so every row adds up to `bodies`
+    and a share reads as MIC writes it: 「N団体（x%）」 of the stated denominator.
+    """
+
+    label: str
+    bodies: int
+    answered: dict[int, list[int]]  # measure id → counts for levels 0–4, then 該当なし
+
+    def counts(self, measure: Measure) -> list[int]:
+        """Levels 0–4, 該当なし, 未回答."""
+        counts = self.answered.get(measure.pk, [0] * (len(Level.choices) + 1))
+        return [*counts, self.bodies - sum(counts)]
+
+    def cells(self, measure: Measure) -> list[tuple[int, Decimal]]:
+        return [(n, scoring.percent(n, self.bodies)) for n in self.counts(measure)]
+
+    measures: list[Measure] = field(default_factory=list)
+
+    @property
+    def rows(self) -> list[tuple[Measure, list[tuple[int, Decimal]]]]:
+        return [(m, self.cells(m)) for m in self.measures]
+
+
+def distribution_tables(
+    bodies: list[Body], assessments: dict[int, Assessment], measures: list[Measure]
+) -> list[DistributionTable]:
+    """The distribution over all `bodies`, then for each 団体区分 among them (one query)."""
+    results = [a.pk for a in assessments.values() if a.is_result]
+    rows = (
+        Answer.objects.filter(assessment__in=results, measure__is_scored=True)
+        .filter(Q(level__isnull=False) | Q(not_applicable=True))
+        .values("measure_id", "level", "not_applicable")
+        .annotate(category=mic_category_expression("assessment__body__"), n=Count("pk"))
+        .order_by()
+    )
+    width = len(Level.choices) + 1
+    per_category: dict[str, dict[int, list[int]]] = {}
+    for row in rows:
+        column = width - 1 if row["not_applicable"] else int(row["level"] or 0)
+        table = per_category.setdefault(row["category"], {})
+        table.setdefault(row["measure_id"], [0] * width)[column] += row["n"]
+    present = [c for c in MicCategory.values if any(b.mic_category == c for b in bodies)]
+    total: dict[int, list[int]] = {}
+    for table in per_category.values():
+        for measure_id, counts in table.items():
+            into = total.setdefault(measure_id, [0] * width)
+            for i, n in enumerate(counts):
+                into[i] += n
+    tables = [
+        DistributionTable(label=_("全団体"), bodies=len(bodies), answered=total, measures=measures)
+    ]
+    if len(present) > 1:
+        tables += [
+            DistributionTable(
+                label=str(MicCategory(c).label),
+                bodies=sum(1 for b in bodies if b.mic_category == c),
+                answered=per_category.get(c, {}),
+                measures=measures,
+            )
+            for c in present
+        ]
+    return tables
+
+
 def prefecture_summary_context(prefecture: Body, guideline: Guideline, fiscal_year: int) -> dict:
-    """Every municipality of `prefecture`, ranked, with the heatmap and distributions.
+    """Every municipality of `prefecture`: results ranked, drafts apart with their progress, the
+    heatmap, and the distribution per measure by 団体区分 as 「N団体（x%）」.
 
     Queries: municipalities; their assessments with scores; sections; section scores;
-    scored measures; the level distribution per measure; 2 comparison scopes × 2. Constant.
+    scored measures; the level distribution per measure and 団体区分; 2 comparison scopes × 2;
+    the municipalities nationwide; the prefecture's document settings. Constant.
     """
     bodies = list(Body.objects.of_prefecture(prefecture, itself=False).order_by("code"))
     assessments = {
@@ -260,68 +333,72 @@ def prefecture_summary_context(prefecture: Body, guideline: Guideline, fiscal_ye
                 ],
             )
         )
-    # Only results are ranked, by their score as shown (ties share a rank); drafts are listed
-    # apart with their progress.
-    ranked = sorted((r for r in rows if r.ranked), key=lambda r: -(r.shown or 0))
+    # Only results are ranked, by their score as shown (ties share a rank, then code order);
+    # drafts are listed apart with their progress.
+    ranked = sorted((r for r in rows if r.ranked), key=lambda r: (-(r.shown or 0), r.body.code))
     previous, rank = None, 0
     for position, row in enumerate(ranked, start=1):
         if row.shown != previous:
             rank, previous = position, row.shown
         row.rank = rank
     measures = list(Measure.objects.filter(guideline=guideline).scored())
-    counts = (
-        Answer.objects.filter(
-            assessment__in=[a.pk for a in assessments.values()], measure__is_scored=True
-        )
-        .values("measure_id", "level", "not_applicable")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    names = level_labels()
-    distribution = {m.pk: [0] * len(names) for m in measures}
-    for count in counts:
-        if count["not_applicable"]:
-            distribution[count["measure_id"]][-1] += count["n"]
-        elif count["level"] is not None:
-            distribution[count["measure_id"]][count["level"]] += count["n"]
+    tables = distribution_tables(bodies, assessments, measures)
     columns = [s.ref for s in sections]
-    heat_rows = [(r.body.name, r.sections) for r in rows if r.assessment]
+    heat_rows = [(r.body.name, r.sections) for r in ranked]
     heatmaps = [
         charts.heatmap(
             heat_rows[i : i + HEATMAP_ROWS_PER_PAGE],
             columns,
-            title=_("団体 × 章の点数（%(start)s〜%(end)s）")
+            title=_("団体 × 章の点数（順位 %(start)s〜%(end)s 位の団体）")
             % {"start": i + 1, "end": min(i + HEATMAP_ROWS_PER_PAGE, len(heat_rows))},
-            label_width=120,
+            label_width=110,
+            cell_width=50,
         )
         for i in range(0, len(heat_rows), HEATMAP_ROWS_PER_PAGE)
     ]
     averages = [
         comparisons.average_scores(
-            guideline.pk, fiscal_year, label=prefecture.name + _("平均"), prefecture=prefecture
+            guideline.pk,
+            fiscal_year,
+            label=_("%(prefecture)s内の市区町村の平均") % {"prefecture": prefecture.name},
+            prefecture=prefecture,
         ),
-        comparisons.average_scores(guideline.pk, fiscal_year, label=_("全国平均")),
+        comparisons.average_scores(
+            guideline.pk, fiscal_year, label=_("全国の市区町村の平均"), municipalities=True
+        ),
     ]
     statuses: dict[str, int] = {}
     for r in rows:
         statuses[r.status] = statuses.get(r.status, 0) + 1
+    overall = tables[0]
     return {
         "prefecture": prefecture,
         "guideline": guideline,
         "fiscal_year": fiscal_year,
         "rows": rows,
+        "ranked": ranked,
+        "unranked": [r for r in rows if not r.ranked],
         "sections": sections,
         "heatmaps": heatmaps,
-        "distribution_chart": charts.distribution_bars(
-            [(f"{m.ref} {_short(m.title, 9)}", distribution[m.pk]) for m in measures],
-            chart_level_names(),
-            title=_("項目ごとのレベルの分布"),
-            width=760,
-        ),
-        "measures": [(m, distribution[m.pk]) for m in measures],
-        "level_names": names,
+        "distribution_charts": [
+            charts.distribution_bars(
+                [(f"{m.ref} {m.title}", overall.counts(m)) for m in chunk],
+                chart_level_names(),
+                title=_("項目ごとのレベルの分布（%(n)s団体）") % {"n": overall.bodies},
+                width=600,
+                label_width=210,
+            )
+            for chunk in (
+                measures[i : i + DISTRIBUTION_ROWS_PER_PAGE]
+                for i in range(0, len(measures), DISTRIBUTION_ROWS_PER_PAGE)
+            )
+        ],
+        "tables": tables,
+        "level_names": chart_level_names(),
         "averages": averages,
+        "municipalities_nationwide": Body.objects.municipalities().count(),
         "statuses": sorted(statuses.items()),
+        "document": header_for(prefecture, fiscal_year, settings_of(prefecture)),
         "generated_at": timezone.localtime(),
         "formula": scoring.FORMULA,
         "static_base": STATIC_BASE,

@@ -16,13 +16,20 @@ from django.template.loader import render_to_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from assessments.models import Answer, Assessment, Body, Guideline, ReviewComment
+from assessments.models import (
+    Answer,
+    Assessment,
+    Body,
+    DocumentSettings,
+    Guideline,
+    ReviewComment,
+)
 from assessments.reports.context import assessment_report_context, prefecture_summary_context
 from assessments.reports.fetcher import STATIC_BASE, StaticOnlyFetcher
 
 # Bump when a template, the stylesheet or the report code changes what a PDF looks like, so
 # cached PDFs made by the old code are not served again.
-REPORT_VERSION = "2026-12-02.1"
+REPORT_VERSION = "2026-12-03.1"
 CACHE_ALIAS = "reports"
 
 
@@ -112,12 +119,17 @@ def report_cache_key(assessment: Assessment) -> str:
                 ),
                 0,
             ),
+            documents=Subquery(
+                DocumentSettings.objects.filter(body=OuterRef("body")).values("updated_at")[:1]
+            ),
         )
-        .values_list("version", "created_at", "last_answer", "comment_count")
+        .values_list("version", "created_at", "last_answer", "comment_count", "documents")
         .get()
     )
-    version, created, last_answer, comment_count = state
-    stamp = f"{created.timestamp():.6f}-{last_answer.timestamp() if last_answer else 0:.6f}"
+    version, created, last_answer, comment_count, documents = state
+    stamp = "-".join(
+        f"{moment.timestamp() if moment else 0:.6f}" for moment in (created, last_answer, documents)
+    )
     language = (get_language() or settings.LANGUAGE_CODE)[:2]
     return (
         f"assessment-pdf:{REPORT_VERSION}:{assessment.pk}:{version}:{language}:"
@@ -138,16 +150,23 @@ def cached_assessment_pdf(assessment: Assessment) -> bytes:
 
 def summary_cache_key(prefecture: Body, guideline: Guideline, fiscal_year: int) -> str:
     """The state a summary shows: every assessment of the year (the national average counts
-    them all), their versions and their answers' latest update, in two queries."""
+    them all), their versions, their answers' latest update and the prefecture's document
+    settings, in two queries."""
     scope = {"guideline": guideline, "fiscal_year": fiscal_year}
     state = Assessment.objects.filter(**scope).aggregate(
         n=Count("pk"), versions=Coalesce(Sum("version"), 0), updated=Max("updated_at")
     )
     state |= Answer.objects.filter(
         assessment__guideline=guideline, assessment__fiscal_year=fiscal_year
-    ).aggregate(answered=Max("updated_at"))
+    ).aggregate(
+        answered=Max("updated_at"),
+        documents=Max(
+            Subquery(DocumentSettings.objects.filter(body=prefecture).values("updated_at")[:1])
+        ),
+    )
     stamps = "-".join(
-        f"{state[k].timestamp():.6f}" if state[k] else "0" for k in ("updated", "answered")
+        f"{state[k].timestamp():.6f}" if state[k] else "0"
+        for k in ("updated", "answered", "documents")
     )
     language = (get_language() or settings.LANGUAGE_CODE)[:2]
     return (

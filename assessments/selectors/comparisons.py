@@ -30,10 +30,12 @@ def average_scores(
     prefecture: Body | None = None,
     kind: str | None = None,
     include_drafts: bool = False,
+    municipalities: bool = False,
 ) -> Averages:
     """Mean overall and per-section scores of the results in scope (two statements).
 
-    `prefecture` scopes to its municipalities (not the prefecture itself).
+    `prefecture` scopes to its municipalities (not the prefecture itself); `municipalities`
+    leaves the prefectures' own assessments out of a national figure.
     """
     scope = Assessment.objects.of_round(guideline_id, fiscal_year).results(
         include_drafts=include_drafts
@@ -42,6 +44,8 @@ def average_scores(
         scope = scope.of_prefecture(prefecture, itself=False)
     if kind is not None:
         scope = scope.filter(body__kind=kind)
+    if municipalities:
+        scope = scope.exclude(body__kind=Body.Kind.PREFECTURE)
     overall = scope.mean_scores().get((), scoring.Mean(None, 0))
     sections = scope.mean_scores({"section": "measure__section_id"})
     return Averages(

@@ -1,4 +1,8 @@
+import datetime
+
 from django import template
+from django.utils import timezone
+from django.utils.html import format_html_join
 
 from assessments import fiscal_year as fy
 from assessments import rounds, scoring
@@ -41,6 +45,26 @@ def get_item(mapping, key):
 def date_label(day) -> str:
     """2026年9月30日（令和8年9月30日）: a date in both calendars."""
     return fy.date_label(day) if day else ""
+
+
+@register.filter
+def wareki_date(day) -> str:
+    """令和8年9月30日: a date (or a moment, in Japan's time) on an official document (和暦)."""
+    if isinstance(day, datetime.datetime):
+        day = timezone.localtime(day).date()
+    return fy.wareki_date(day) if day else ""
+
+
+@register.filter
+def wareki_month(day) -> str:
+    """平成15年8月."""
+    return fy.wareki_month(day) if day else ""
+
+
+@register.filter
+def nobr(text) -> str:
+    """Each space-separated word kept whole on a line: 「3 全庁的に運用」 breaks only at the space."""
+    return format_html_join(" ", '<span class="nobr">{}</span>', ((w,) for w in str(text).split()))
 
 
 @register.filter
