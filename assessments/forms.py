@@ -33,7 +33,16 @@ from assessments.limits import (
     TRANSITION_COMMENT_MAX_LINES,
     max_lines_validator,
 )
-from assessments.models import AccountEvent, Answer, Assessment, Body, Guideline, Measure, User
+from assessments.models import (
+    AccountEvent,
+    Answer,
+    Assessment,
+    Body,
+    Guideline,
+    Measure,
+    SurveyRound,
+    User,
+)
 from assessments.models.assessments import validate_reminder_days
 from assessments.models.documents import DocumentSettings, header_for
 from assessments.selectors.dashboards import Filters
@@ -782,3 +791,45 @@ class DocumentSettingsForm(forms.ModelForm):
         self.fields["phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "tel"})
         self.fields["email"].widget.attrs["autocomplete"] = "email"
         self.helper = inner_helper(self)
+
+
+# --- Published statistics --------------------------------------------------------------------
+
+
+class ClosedRoundField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{fy.label(obj.fiscal_year)} {obj.guideline.title}"
+
+
+class PublishStatisticsForm(forms.Form):
+    """Publish a closed round's statistics (a correction needs its reason, checked on publish)."""
+
+    survey_round = ClosedRoundField(
+        label=gettext_lazy("調査回（締切済み）"),
+        queryset=SurveyRound.objects.filter(closed_at__isnull=False).select_related("guideline"),
+        empty_label=None,
+    )
+    note = forms.CharField(
+        label=gettext_lazy("備考・修正の理由（2回目以降の公表では必須）"),
+        required=False,
+        max_length=TRANSITION_COMMENT_MAX_LENGTH,
+        validators=[max_lines_validator(TRANSITION_COMMENT_MAX_LINES)],
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"max_length": TOO_LONG},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = inner_helper(self)
+
+
+class CorrectionReopenForm(RoundReasonForm):
+    """Reopen one approved assessment of a closed round for correction."""
+
+    reason_label = gettext_lazy("修正のため再開する理由")
+
+    survey_round = forms.ModelChoiceField(
+        queryset=SurveyRound.objects.filter(closed_at__isnull=False), widget=forms.HiddenInput
+    )
+    body = BodyCodeField(label=gettext_lazy("団体コード"))
+    field_order = ["survey_round", "body", "reason"]

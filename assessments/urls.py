@@ -1,6 +1,15 @@
 from django.urls import path, register_converter
 
-from assessments.views import dashboard, documents, filling, home, reports, review, rounds
+from assessments.views import (
+    dashboard,
+    documents,
+    filling,
+    home,
+    reports,
+    review,
+    rounds,
+    statistics,
+)
 
 
 class BodyCodeConverter:
@@ -134,5 +143,27 @@ urlpatterns = [
         "report-batches/<uuid:batch_id>/reports.zip",
         reports.report_batch_zip,
         name="report_batch_zip",
+    ),
+]
+
+# Published statistics (public, no login) and their publication (national administrators)
+STATISTICS = "statistics/<int:number>/"
+VERSION = STATISTICS + "v<int:version>/"
+urlpatterns += [
+    path("statistics/", statistics.statistics_index, name="statistics_index"),
+    path("statistics/publish/", statistics.statistics_publish, name="statistics_publish"),
+    path(
+        "statistics/publish/reopen/",
+        statistics.statistics_correction_reopen,
+        name="statistics_correction_reopen",
+    ),
+    path(STATISTICS, statistics.statistics_release, name="statistics_release"),
+    path(VERSION, statistics.statistics_version, name="statistics_version"),
+    path(
+        f"{VERSION}prefectures/", statistics.statistics_prefectures, name="statistics_prefectures"
+    ),
+    path(f"{VERSION}statistics.<str:kind>", statistics.statistics_file, name="statistics_file"),
+    path(
+        f"{ROUND}measures.<str:fmt>", statistics.round_measure_export, name="round_measure_export"
     ),
 ]

@@ -3,10 +3,10 @@
 from django.core.management import call_command
 from django.db.models import Count
 
-from assessments.models import Answer, Assessment, User
+from assessments.models import Answer, Assessment, ReleaseVersion, StatisticsRelease, User
 
 
-def test_demo_builds_hokkaido_and_can_run_again(db):
+def test_demo_builds_hokkaido_and_can_run_again(db, client):
     call_command("demo", stdout=open("/dev/null", "w"))
     assert set(User.objects.values_list("username", flat=True)) >= {
         "sapporo-staff",
@@ -39,6 +39,14 @@ def test_demo_builds_hokkaido_and_can_run_again(db):
     assert 0.1 <= share("II.1.(3)②") <= 0.32
     assert share("II.1.(2)②") == 1.0
 
+    # The past round is closed and its statistics published: a fresh start shows release 1.
+    release = StatisticsRelease.objects.get()
+    assert release.survey_round.fiscal_year == 2025 and release.survey_round.closed_at
+    assert release.versions.count() == 1
+    page = client.get("/statistics/").content.decode()
+    assert "第1号" in page and "令和7年度" in page
+
     answer_count = Answer.objects.count()
     call_command("demo", stdout=open("/dev/null", "w"))
     assert Assessment.objects.count() == 358 and Answer.objects.count() == answer_count
+    assert ReleaseVersion.objects.count() == 1

@@ -352,19 +352,20 @@ def test_prefecture_summary_ranks_the_bodies(
 def test_prefecture_summary_query_count_does_not_grow(
     hokkaido_reviewer, make_assessment, scored_2003, django_assert_num_queries, guideline_2003
 ):
-    """Queries: bodies, assessments with scores, sections, section scores, measures, level
-    counts by 団体区分, 2 comparison scopes × 2, the municipalities nationwide and the
-    prefecture's document settings — the same for 1 and for 4 assessments."""
+    """Queries: bodies, assessments with scores, sections, section scores, measures, the
+    statistics tabulation of the prefecture (bodies by 団体区分, prefecture names, answer counts,
+    measures), 2 comparison scopes × 2, the municipalities nationwide and the prefecture's
+    document settings — the same for 1 and for 4 assessments."""
     from assessments.models import Body
 
     hokkaido = Body.objects.get(code="010006")
     first = make_assessment("011002", 2026, status=Assessment.Status.SUBMITTED)
     fill(first, scored_2003, with_text=False)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(15):
         report_context.prefecture_summary_context(hokkaido, guideline_2003, 2026)
     for code in ("012025", "012033", "012041"):
         fill(make_assessment(code, 2026, status="submitted"), scored_2003, with_text=False)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(15):
         context = report_context.prefecture_summary_context(hokkaido, guideline_2003, 2026)
     assert [r.rank for r in context["rows"] if r.rank] == [1, 1, 1, 1]
 

@@ -21,6 +21,7 @@ from assessments.models.rounds import (
     Reminder,
     SignOffEvent,
 )
+from assessments.models.statistics import Correction, ReleaseVersion, StatisticsRelease
 from assessments.models.users import User
 
 __all__ = [
@@ -48,5 +49,8 @@ __all__ = [
     "ReportBatch",
     "ReviewComment",
     "SurveyRound",
+    "StatisticsRelease",
+    "ReleaseVersion",
+    "Correction",
     "User",
 ]

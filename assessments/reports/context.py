@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -20,10 +19,10 @@ from assessments.levels import Level, level_labels
 from assessments.models import Answer, Assessment, Body, Guideline, Measure, ReviewComment
 from assessments.models.assessments import SectionTotals
 from assessments.models.documents import header_for, settings_of
-from assessments.models.registry import MicCategory, mic_category_expression
+from assessments.models.registry import MicCategory
 from assessments.reports import charts
 from assessments.reports.fetcher import STATIC_BASE
-from assessments.selectors import comparisons
+from assessments.selectors import comparisons, statistics
 
 HEATMAP_ROWS_PER_PAGE = 42
 DISTRIBUTION_ROWS_PER_PAGE = 20
@@ -259,42 +258,41 @@ class DistributionTable:
 
 
 def distribution_tables(
-    bodies: list[Body], assessments: dict[int, Assessment], measures: list[Measure]
+    tabulation: statistics.Tabulation, measures: list[Measure]
 ) -> list[DistributionTable]:
-    """The distribution over all `bodies`, then for each 団体区分 among them (one query)."""
-    results = [a.pk for a in assessments.values() if a.is_result]
-    rows = (
-        Answer.objects.filter(assessment__in=results, measure__is_scored=True)
-        .filter(Q(level__isnull=False) | Q(not_applicable=True))
-        .values("measure_id", "level", "not_applicable")
-        .annotate(category=mic_category_expression("assessment__body__"), n=Count("pk"))
-        .order_by()
-    )
-    width = len(Level.choices) + 1
-    per_category: dict[str, dict[int, list[int]]] = {}
-    for row in rows:
-        column = width - 1 if row["not_applicable"] else int(row["level"] or 0)
-        table = per_category.setdefault(row["category"], {})
-        table.setdefault(row["measure_id"], [0] * width)[column] += row["n"]
-    present = [c for c in MicCategory.values if any(b.mic_category == c for b in bodies)]
-    total: dict[int, list[int]] = {}
-    for table in per_category.values():
-        for measure_id, counts in table.items():
-            into = total.setdefault(measure_id, [0] * width)
-            for i, n in enumerate(counts):
-                into[i] += n
+    """The municipalities' distribution, then each municipal 団体区分 among them, read from
+    the statistics tabulation of the prefecture (the numbers a national release publishes),
+    leaving the prefecture's own assessment out."""
+    municipal = [c for c in tabulation.categories if c != MicCategory.PREFECTURE]
+    by_ref = {counts.ref: counts for counts in tabulation.measures}
+    answered_columns = statistics.COLUMNS[:-1]  # levels 0–4 and 該当なし; 未回答 is derived
+
+    def answered(categories: list[str]) -> dict[int, list[int]]:
+        return {
+            m.pk: [
+                sum(by_ref[m.ref].by_category[c][column] for c in categories)
+                for column in answered_columns
+            ]
+            for m in measures
+        }
+
     tables = [
-        DistributionTable(label=_("全団体"), bodies=len(bodies), answered=total, measures=measures)
+        DistributionTable(
+            label=_("全団体"),
+            bodies=sum(tabulation.denominators[c] for c in municipal),
+            answered=answered(municipal),
+            measures=measures,
+        )
     ]
-    if len(present) > 1:
+    if len(municipal) > 1:
         tables += [
             DistributionTable(
                 label=str(MicCategory(c).label),
-                bodies=sum(1 for b in bodies if b.mic_category == c),
-                answered=per_category.get(c, {}),
+                bodies=tabulation.denominators[c],
+                answered=answered([c]),
                 measures=measures,
             )
-            for c in present
+            for c in municipal
         ]
     return tables
 
@@ -304,7 +302,7 @@ def prefecture_summary_context(prefecture: Body, guideline: Guideline, fiscal_ye
     heatmap, and the distribution per measure by 団体区分 as 「N団体（x%）」.
 
     Queries: municipalities; their assessments with scores; sections; section scores;
-    scored measures; the level distribution per measure and 団体区分; 2 comparison scopes × 2;
+    scored measures; the statistics tabulation of the prefecture (4); 2 comparison scopes × 2;
     the municipalities nationwide; the prefecture's document settings. Constant.
     """
     bodies = list(Body.objects.of_prefecture(prefecture, itself=False).order_by("code"))
@@ -342,7 +340,9 @@ def prefecture_summary_context(prefecture: Body, guideline: Guideline, fiscal_ye
             rank, previous = position, row.shown
         row.rank = rank
     measures = list(Measure.objects.filter(guideline=guideline).scored())
-    tables = distribution_tables(bodies, assessments, measures)
+    tables = distribution_tables(
+        statistics.tabulate(guideline, fiscal_year, prefecture=prefecture), measures
+    )
     columns = [s.ref for s in sections]
     heat_rows = [(r.body.name, r.sections) for r in ranked]
     heatmaps = [
