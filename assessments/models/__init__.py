@@ -10,7 +10,7 @@ from assessments.models.assessments import (
     ReviewComment,
     SurveyRound,
 )
-from assessments.models.batches import ReportBatch
+from assessments.models.batches import ReportBatch, ReportRender
 from assessments.models.catalog import CrosswalkLink, Guideline, LevelDescription, Measure
 from assessments.models.registry import Body, MicCategory
 from assessments.models.rounds import (
@@ -23,6 +23,7 @@ from assessments.models.rounds import (
 from assessments.models.users import User
 
 __all__ = [
+    "ReportRender",
     "SignOffEvent",
     "Reminder",
     "PrefectureSignOff",
