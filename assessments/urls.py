@@ -125,6 +125,7 @@ urlpatterns = [
     path(ASSESSMENT + "comparison/", dashboard.comparison, name="comparison"),
     # Reports and spreadsheets
     path(f"{ASSESSMENT}report.pdf", reports.report_pdf, name="report_pdf"),
+    path(f"{ASSESSMENT}report.pdf/retry", reports.report_pdf_retry, name="report_pdf_retry"),
     path(f"{ASSESSMENT}questionnaire.xlsx", reports.questionnaire_xlsx, name="questionnaire_xlsx"),
     path(
         f"{ASSESSMENT}questionnaire/upload/",

@@ -20,14 +20,16 @@ back from approved, and it is recorded like every other change.
 """
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from assessments import access, tasks
 from assessments.models import (
@@ -200,6 +202,14 @@ def assessment_transition(
             assessment=locked, needs_fix=True, resolved_at__isnull=True
         ).update(resolved_at=now)
     transaction.on_commit(lambda: tasks.notify_transition.enqueue(record.pk))
+    if settings.REPORT_PRERENDER and step.target in (Status.SUBMITTED, Status.APPROVED):
+        # The PDF reviewers and staff download next is rendered by the worker now: in the
+        # document's language, and in the one of the person acting if it is another.
+        current = (get_language() or settings.LANGUAGE_CODE)[:2]
+        for language in dict.fromkeys([settings.LANGUAGE_CODE[:2], current]):
+            transaction.on_commit(
+                partial(tasks.prerender_assessment_report.enqueue, locked.pk, language)
+            )
     assessment.refresh_from_db()
     return record
 

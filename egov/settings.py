@@ -277,7 +277,10 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # Every exported text cell is escaped by assessments.spreadsheets.neutralize instead.
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Queues (assessments/tasks.py): "reports" for PDF rendering, "mail" for e-mail, each with its
+# own worker in production (deploy/egov-assess-worker*.service).
+TASK_QUEUES = ["default", "reports", "mail"]
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
 # A task RUNNING for longer than this belongs to a dead worker: /readyz/ reports it (503). Longer
 # than the longest batch (EGOV_REPORT_RENDER_TIME_LIMIT per report, reports rendered in turn).
 TASK_STALE_SECONDS = env_int("EGOV_TASK_STALE_SECONDS", 6 * 60 * 60, minimum=60)
@@ -295,6 +298,9 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": env_int("EGOV_REPORT_CACHE_ENTRIES", 5000, minimum=10)},
     },
 }
+# Render an assessment's PDF in the worker as soon as it is submitted or approved, so that its
+# download is served from the cache.
+REPORT_PRERENDER = env_bool("EGOV_REPORT_PRERENDER", True)
 # A batch worker gives up on one report after this many seconds (untrusted text can be slow).
 REPORT_RENDER_TIME_LIMIT = env_int("EGOV_REPORT_RENDER_TIME_LIMIT", 120, minimum=5)
 # …and on memory beyond this many MiB of address space (0: no limit).

@@ -64,7 +64,18 @@ def media_root(settings, tmp_path):
 @pytest.fixture
 def immediate_tasks(settings):
     """Tasks (e-mail delivery) run as soon as they are enqueued, i.e. after the commit."""
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django.tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": settings.TASK_QUEUES,
+        }
+    }
+
+
+@pytest.fixture(autouse=True)
+def no_prerender(settings):
+    """Submitting or approving does not render the PDF ahead (tests/test_report_render.py does)."""
+    settings.REPORT_PRERENDER = False
 
 
 @pytest.fixture

@@ -45,3 +45,25 @@ def log_in(page, username: str, password: str = PASSWORD) -> None:
     page.get_by_label("パスワード").fill(password)
     page.get_by_role("button", name="ログイン").click()
     page.wait_for_url("**/")
+
+
+def run_pending_renders() -> int:
+    """Do what the reports worker does: run every queued PDF render (reports.render)."""
+    from assessments.models import ReportRender
+    from assessments.reports import render
+
+    pending = list(ReportRender.objects.filter(status="queued").values_list("pk", flat=True))
+    for pk in pending:
+        render.run_report_render(pk)
+    return len(pending)
+
+
+def download_pdf(client, url: str):
+    """GET an assessment PDF as a browser would: the progress page, the render, the file."""
+    response = client.get(url)
+    if response.get("Content-Type") != "application/pdf":
+        assert response.status_code == 200, response.status_code
+        assert run_pending_renders() >= 1
+        response = client.get(url)
+    assert response["Content-Type"] == "application/pdf"
+    return response

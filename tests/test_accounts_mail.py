@@ -48,7 +48,9 @@ def restored_signals():
 
 def run_worker() -> None:
     """The real worker, until no task is ready (deferred retries wait for their time)."""
-    call_command("db_worker", "--batch", "--no-startup-delay", "--verbosity", "0")
+    call_command(
+        "db_worker", "--batch", "--queue-name", "*", "--no-startup-delay", "--verbosity", "0"
+    )
 
 
 def test_a_refusing_smtp_server_never_fails_the_submit(

@@ -6,7 +6,6 @@ import zipfile
 
 import pytest
 from django.core.management import call_command
-from django.test import override_settings
 from django.urls import reverse
 
 from assessments.models import Assessment, ReportBatch
@@ -161,15 +160,19 @@ def test_reviewer_starts_a_batch_follows_progress_and_downloads_the_zip(
 
 
 def test_the_job_runs_through_the_tasks_framework(
-    client, hokkaido_reviewer, hokkaido_assessments, batch_dir, django_capture_on_commit_callbacks
+    client,
+    hokkaido_reviewer,
+    hokkaido_assessments,
+    batch_dir,
+    django_capture_on_commit_callbacks,
+    immediate_tasks,
 ):
     client.force_login(hokkaido_reviewer)
     url = reverse(
         "report_batches",
         kwargs={"prefecture_code": "010006", "fiscal_year": 2026, "guideline_code": "egov-2003"},
     )
-    immediate = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-    with override_settings(TASKS=immediate), django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True):
         client.post(url)
     job = ReportBatch.objects.get()
     assert job.status == "done" and batch.batch_zip_path(job).exists()
@@ -259,7 +262,9 @@ def test_db_worker_applies_the_time_limit_to_each_report(
         fiscal_year=2026,
         user=hokkaido_reviewer,
     )  # committed: the task row is in the queue
-    call_command("db_worker", "--batch", "--no-startup-delay", "--verbosity", "0")
+    call_command(
+        "db_worker", "--batch", "--queue-name", "*", "--no-startup-delay", "--verbosity", "0"
+    )
     job.refresh_from_db()
     assert (job.status, job.done, job.failed) == ("done", 3, 1)
     assert job.error == "012025: RenderTimeout"

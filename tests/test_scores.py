@@ -19,6 +19,7 @@ from pypdf import PdfReader
 from assessments import scoring
 from assessments.models import Answer, Assessment, Measure
 from assessments.questionnaire import layout
+from tests.support import download_pdf
 
 YEAR = 2026
 SECTION = "II.1"
@@ -130,7 +131,7 @@ def pdf_text(data: bytes) -> str:
 
 def test_the_pdfs_show_the_same_rounded_score(client, six_and_a_quarter, hokkaido_reviewer):
     client.force_login(hokkaido_reviewer)
-    report = client.get(reverse("report_pdf", kwargs=six_and_a_quarter.url_kwargs))
+    report = download_pdf(client, reverse("report_pdf", kwargs=six_and_a_quarter.url_kwargs))
     assert report.status_code == 200
     assert_shows_6_3(pdf_text(report.content), "assessment PDF")
     summary = client.get(HOKKAIDO_SUMMARY)

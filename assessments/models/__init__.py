@@ -10,7 +10,7 @@ from assessments.models.assessments import (
     ReviewComment,
     SurveyRound,
 )
-from assessments.models.batches import ReportBatch
+from assessments.models.batches import ReportBatch, ReportRender
 from assessments.models.catalog import CrosswalkLink, Guideline, LevelDescription, Measure
 from assessments.models.documents import DocumentSettings
 from assessments.models.registry import Body, MicCategory
@@ -25,6 +25,7 @@ from assessments.models.statistics import Correction, ReleaseVersion, Statistics
 from assessments.models.users import User
 
 __all__ = [
+    "ReportRender",
     "SignOffEvent",
     "Reminder",
     "PrefectureSignOff",

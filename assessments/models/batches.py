@@ -65,3 +65,54 @@ class ReportBatch(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class ReportRender(models.Model):
+    """One assessment PDF rendered by the worker, for one state of the assessment.
+
+    `cache_key` names the state and the language (reports.pdf.report_cache_key): one render per
+    state, so a click on a failed render shows the failure instead of starting it again.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("待機中")
+        RUNNING = "running", _("作成中")
+        DONE = "done", _("完了")
+        FAILED = "failed", _("失敗")
+
+    assessment = models.ForeignKey(
+        "assessments.Assessment",
+        models.CASCADE,
+        related_name="report_renders",
+        verbose_name=_("自己評価"),
+    )
+    cache_key = models.CharField(_("キャッシュキー"), max_length=255, unique=True)
+    language = models.CharField(_("言語"), max_length=10)
+    status = models.CharField(
+        _("状態"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    error = models.TextField(_("エラー"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("試行回数"), default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("依頼した人"),
+    )
+    created_at = models.DateTimeField(_("依頼日時"), auto_now_add=True)
+    started_at = models.DateTimeField(_("開始日時"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完了日時"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("報告書の作成")
+        verbose_name_plural = _("報告書の作成")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.assessment_id} {self.language} {self.status}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -6,7 +6,7 @@ import secrets
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -16,10 +16,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from assessments import access
 from assessments import fiscal_year as fy
-from assessments.models import Body, Guideline, ReportBatch
+from assessments.models import Assessment, Body, Guideline, ReportBatch, ReportRender
 from assessments.questionnaire import build as xlsx_build
 from assessments.questionnaire import upload as xlsx_upload
 from assessments.reports import batch, pdf
+from assessments.reports import render as pdf_render
 from assessments.spreadsheets import SpreadsheetError
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -51,14 +52,65 @@ def _batch_for_reviewer(user, batch_id) -> ReportBatch:
 # --- Assessment PDF ----------------------------------------------------------------------------
 
 
+def _wants_json(request) -> bool:
+    return request.headers.get("Accept") == "application/json"
+
+
 @login_required
 @require_GET
 def report_pdf(request, body_code: str, fiscal_year: int, guideline_code: str):
+    """The PDF from the cache, or the progress of its render by the worker (a page that starts
+    the download when it is done; JSON for the page's script)."""
     assessment = access.get_assessment_for_user(
         request.user, body_code, fiscal_year, guideline_code
     )
-    data = pdf.cached_assessment_pdf(assessment)
-    return _attachment(data, pdf.report_filename(assessment), "application/pdf")
+    outcome = pdf_render.cached_pdf_or_render(assessment, user=request.user)
+    if isinstance(outcome, bytes) and not _wants_json(request):
+        return _attachment(outcome, pdf.report_filename(assessment), "application/pdf")
+    render_obj = outcome if isinstance(outcome, ReportRender) else None
+    context = {
+        "assessment": assessment,
+        "render": render_obj,
+        "may_retry": access.can_fill(request.user, assessment),
+    }
+    response: HttpResponse
+    if _wants_json(request):
+        response = JsonResponse(_render_state(request, context))
+    else:
+        response = render(request, "assessments/report_render.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _render_state(request, context: dict) -> dict:
+    render_obj: ReportRender | None = context["render"]
+    status = render_obj.status if render_obj else ReportRender.Status.DONE
+    label = render_obj.get_status_display() if render_obj else ReportRender.Status.DONE.label
+    return {
+        "status": status,
+        # Ready: the next GET of the page's URL is the PDF itself.
+        "ready": render_obj is None,
+        "failed": status == ReportRender.Status.FAILED,
+        "html": render_to_string(
+            "assessments/includes/_render_state.html", context, request=request
+        ),
+        "announcement": _("報告書（PDF）: %(status)s") % {"status": label},
+    }
+
+
+@login_required
+@require_POST
+def report_pdf_retry(request, body_code: str, fiscal_year: int, guideline_code: str):
+    """Render a failed PDF again: the body's staff only, and only when they ask."""
+    assessment: Assessment = access.get_assessment_for_user(
+        request.user, body_code, fiscal_year, guideline_code
+    )
+    if not access.can_fill(request.user, assessment):
+        raise PermissionDenied
+    outcome = pdf_render.cached_pdf_or_render(assessment, user=request.user)
+    if isinstance(outcome, ReportRender) and pdf_render.report_render_retry(render=outcome):
+        messages.success(request, _("報告書（PDF）の作成をもう一度開始しました。"))
+    return redirect("report_pdf", **assessment.url_kwargs)
 
 
 @login_required

@@ -59,7 +59,13 @@ def batch_kwargs(ctx) -> dict:
 
 
 ENTRIES = {
+    # Without a cached PDF: the progress page of the render queued for the worker.
     "report_pdf": read_only(own_body_only(), assessment_kwargs),
+    # Nothing failed: back to the progress page. Only the body's staff may ask for a retry.
+    "report_pdf_retry": [
+        Entry(body_staff_writes(302), kwargs=assessment_kwargs, method="post"),
+        Entry(everyone(405), kwargs=assessment_kwargs),
+    ],
     "questionnaire_xlsx": read_only(own_body_only(), assessment_kwargs),
     "questionnaire_upload": [
         Entry(body_staff_writes(200), kwargs=assessment_kwargs),
