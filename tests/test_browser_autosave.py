@@ -78,7 +78,11 @@ def test_a_tab_closed_before_its_save_offers_the_text_back(page):
     page.close(run_before_unload=True)
     reopened = page.context.new_page()
     reopened.goto(f"{assessment.get_absolute_url()}sections/II.2/")
-    expect(reopened.locator(".autosave-draft")).to_contain_text("閉じる前に書いた改善計画")
+    # The offer appears once the page's script has read the kept draft; on a loaded machine
+    # (the other test worker rendering PDFs) that can take longer than expect's 5 s default.
+    expect(reopened.locator(".autosave-draft")).to_contain_text(
+        "閉じる前に書いた改善計画", timeout=15_000
+    )
     assert dialogs == ["beforeunload"]
     assert not Answer.objects.filter(assessment=assessment).exists()
     reopened.get_by_role("button", name=f"破棄 ({REF})").click()
