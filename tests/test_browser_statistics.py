@@ -2,49 +2,27 @@
 administrator's publication page; axe-core finds no violation on any of them.
 
 State: the closed FY2025 round of tests/test_statistics.py (a few bodies of 北海道 answered),
-published once, then corrected once (version 2 with its 正誤表)."""
+published once."""
 
 import pytest
 from playwright.sync_api import expect
 
 from assessments import publication
-from assessments.models import Assessment, Measure, User
+from assessments.models import Guideline, Measure, User
 from tests.support import assert_accessible, log_in, make_user
-from tests.test_statistics import ANSWERED, FY, set_answer
+from tests.test_statistics import closed_round
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def published(reference_data, monkeypatch):
-    import datetime
-
-    from django.utils import timezone
-
-    from assessments import rounds
-    from assessments.models import Body, Guideline, SurveyRound
-
     monkeypatch.setattr(publication, "statistics_pdf", lambda version, corrections: b"%PDF-")
     admin = make_user("national-admin", User.Role.NATIONAL_ADMIN, None)
     guideline = Guideline.objects.get(code="egov-2003")
-    scored = list(Measure.objects.filter(guideline=guideline).scored())
-    survey_round = SurveyRound.objects.create(
-        guideline=guideline, fiscal_year=FY, due_on=datetime.date(FY, 9, 30)
+    survey_round = closed_round(
+        guideline, list(Measure.objects.filter(guideline=guideline).scored()), admin
     )
-    now = timezone.now()
-    for code, (status, chosen) in ANSWERED.items():
-        assessment = Assessment.objects.create(
-            body=Body.objects.get(code=code),
-            guideline=guideline,
-            fiscal_year=FY,
-            status=status,
-            survey_round=survey_round,
-            submitted_at=now if status in ("submitted", "approved") else None,
-            approved_at=now if status == "approved" else None,
-        )
-        for index, choice in chosen.items():
-            set_answer(assessment, scored[index], choice)
-    rounds.round_close(survey_round=survey_round, user=admin, reason="集計のため")
     publication.statistics_publish(survey_round=survey_round, user=admin)
     return survey_round, admin
 

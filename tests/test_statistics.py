@@ -54,17 +54,16 @@ def set_answer(assessment: Assessment, measure, choice) -> Answer:
     )
 
 
-@pytest.fixture
-def survey_round(db, guideline_2003, scored_2003, national_admin):
+def closed_round(guideline, scored, admin) -> SurveyRound:
     """The FY2025 round with the answers of ANSWERED, closed (with a reason)."""
     survey_round = SurveyRound.objects.create(
-        guideline=guideline_2003, fiscal_year=FY, due_on=datetime.date(FY, 9, 30)
+        guideline=guideline, fiscal_year=FY, due_on=datetime.date(FY, 9, 30)
     )
     now = timezone.now()
     for code, (status, chosen) in ANSWERED.items():
         assessment = Assessment.objects.create(
             body=Body.objects.get(code=code),
-            guideline=guideline_2003,
+            guideline=guideline,
             fiscal_year=FY,
             status=status,
             survey_round=survey_round,
@@ -72,9 +71,14 @@ def survey_round(db, guideline_2003, scored_2003, national_admin):
             approved_at=now if status == "approved" else None,
         )
         for index, choice in chosen.items():
-            set_answer(assessment, scored_2003[index], choice)
-    rounds.round_close(survey_round=survey_round, user=national_admin, reason="集計のため")
+            set_answer(assessment, scored[index], choice)
+    rounds.round_close(survey_round=survey_round, user=admin, reason="集計のため")
     return survey_round
+
+
+@pytest.fixture
+def survey_round(db, guideline_2003, scored_2003, national_admin):
+    return closed_round(guideline_2003, scored_2003, national_admin)
 
 
 @pytest.fixture

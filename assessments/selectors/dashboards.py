@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from assessments import levels, scoring
 from assessments.models import Answer, Assessment, Body, Guideline, Measure, User
 from assessments.models.assessments import AssessmentQuerySet, SectionTotals
+from assessments.models.statistics import cell_text
 from assessments.spreadsheets import neutralize
 
 # Sort keys offered to users → the annotated or related field they sort on.
@@ -212,12 +213,18 @@ def export_dataset(user: User, filters: Filters) -> tablib.Dataset:
 
 @dataclass
 class Cell:
+    """「N団体（x%）」: a count of bodies and the denominator it is a share of (the dashboard's
+    distribution and the published statistics)."""
+
     count: int
     total: int
 
     @property
     def percent(self) -> Decimal:
         return scoring.percent(self.count, self.total)
+
+    def __str__(self) -> str:
+        return cell_text(self.count, self.total)
 
 
 @dataclass

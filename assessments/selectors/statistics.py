@@ -18,7 +18,6 @@ grouped by measure × 団体区分 × prefecture × level, and the measures.
 import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import tablib
 from django.db.models import Count, Q
@@ -26,7 +25,7 @@ from django.db.models.functions import Coalesce
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from assessments import levels, scoring
+from assessments import levels
 from assessments.models import (
     Answer,
     Assessment,
@@ -37,7 +36,7 @@ from assessments.models import (
     SurveyRound,
 )
 from assessments.models.registry import mic_category_expression
-from assessments.models.statistics import cell_text
+from assessments.selectors.dashboards import Cell
 from assessments.spreadsheets import neutralize
 
 UNANSWERED = "none"  # the column of bodies without an answer counted (未回答)
@@ -61,21 +60,6 @@ def category_labels() -> dict[str, str]:
 def base_date(fiscal_year: int) -> datetime.date:
     """MIC's 基準日: April 1 of the fiscal year."""
     return datetime.date(fiscal_year, 4, 1)
-
-
-@dataclass
-class Cell:
-    """「N団体（x%）」: a count of bodies and the denominator it is a share of."""
-
-    count: int
-    total: int
-
-    @property
-    def percent(self) -> Decimal:
-        return scoring.percent(self.count, self.total)
-
-    def __str__(self) -> str:
-        return cell_text(self.count, self.total)
 
 
 @dataclass
