@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from assessments.catalog import load_catalog
 from assessments.models import Assessment, Body, Guideline, Measure, User
 from assessments.registry import load_bodies
-from tests.support import CHROMIUM, CHROMIUM_ARGS, make_user
+from tests.support import BROWSER_CONTEXT, CHROMIUM, CHROMIUM_ARGS, make_user
 
 # Playwright's sync API runs an event loop in this thread; Django would refuse ORM calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -178,9 +178,7 @@ def reference_data(transactional_db):
 
 @pytest.fixture
 def page(chromium, live_server, reference_data):
-    context = chromium.new_context(
-        locale="ja-JP", timezone_id="Asia/Tokyo", base_url=live_server.url
-    )
+    context = chromium.new_context(**BROWSER_CONTEXT, base_url=live_server.url)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page

@@ -14,6 +14,11 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
+# Every browser context: Japanese, Tokyo time, and reduced motion so that Bootstrap's colour
+# transitions are off. Otherwise axe can read a button's colours half-way through its hover
+# transition (the pointer stays on a button just clicked) and report a contrast it never has.
+BROWSER_CONTEXT = {"locale": "ja-JP", "timezone_id": "Asia/Tokyo", "reduced_motion": "reduce"}
+
 
 def make_user(username: str, role: str, body_code: str | None) -> User:
     user = User.objects.create_user(

@@ -19,7 +19,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from assessments.models import AccountEvent, OutboundMail, User
-from tests.support import PASSWORD, assert_accessible, log_in, make_user
+from tests.support import BROWSER_CONTEXT, PASSWORD, assert_accessible, log_in, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -121,9 +121,7 @@ def test_invite_accept_and_log_in_with_a_second_factor(page, chromium, live_serv
     # The invitation went out after the commit; its link opens in the invitee's own browser.
     (message,) = [m for m in mail.outbox if m.to == [INVITEE]]
     path = re.search(r"https?://[^/\s]+(/accounts/invitation/[^\s/]+/)", message.body).group(1)
-    context = chromium.new_context(
-        locale="ja-JP", timezone_id="Asia/Tokyo", base_url=live_server.url
-    )
+    context = chromium.new_context(**BROWSER_CONTEXT, base_url=live_server.url)
     invitee_page = context.new_page()
     invitee_page.set_default_timeout(15_000)
     invitee_page.goto(path)

@@ -12,7 +12,7 @@ import pytest
 
 from assessments.models import Assessment, Body, Guideline
 from assessments.reports import pdf
-from tests.support import assert_accessible, log_in, make_user, run_pending_renders
+from tests.support import BROWSER_CONTEXT, assert_accessible, log_in, make_user, run_pending_renders
 
 pytestmark = pytest.mark.browser
 
@@ -67,7 +67,7 @@ def test_without_javascript_the_page_reloads_into_the_download(
     chromium, live_server, sapporo_assessment, fake_renderer
 ):
     context = chromium.new_context(
-        locale="ja-JP", base_url=live_server.url, java_script_enabled=False
+        **BROWSER_CONTEXT, base_url=live_server.url, java_script_enabled=False
     )
     try:
         page = context.new_page()

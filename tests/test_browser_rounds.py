@@ -11,7 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from assessments.models import Assessment, Body, OutboundMail, PrefectureSignOff, Reminder
-from tests.support import assert_accessible, log_in, make_user
+from tests.support import BROWSER_CONTEXT, assert_accessible, log_in, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -60,7 +60,7 @@ def test_national_administrator_runs_a_round_to_its_close(page):
     # The reviewer signs off once 札幌市 is approved.
     Assessment.objects.filter(pk=sapporo.pk).update(status="approved", approved_at=timezone.now())
     reviewer = page.context.browser.new_context(
-        locale="ja-JP", timezone_id="Asia/Tokyo", base_url=page.url.split("/rounds/")[0]
+        **BROWSER_CONTEXT, base_url=page.url.split("/rounds/")[0]
     )
     other = reviewer.new_page()
     log_in(other, "hokkaido-reviewer")
