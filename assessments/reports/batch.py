@@ -7,8 +7,10 @@ processes a memory limit, because user text can make a layout run long.
 """
 
 import contextlib
+import logging
 import os
 import resource
+import shutil
 import signal
 import sys
 import tempfile
@@ -35,6 +37,8 @@ from assessments.reports.pdf import (
     summary_filename,
 )
 from assessments.tasks import render_report_batch
+
+logger = logging.getLogger(__name__)
 
 
 class RenderTimeout(Exception):
@@ -239,47 +243,74 @@ def report_batch_start(
     return batch
 
 
+def batch_work_dir(batch: ReportBatch) -> Path:
+    """Where a running batch keeps the PDFs it has written, until they are zipped."""
+    return Path(settings.REPORT_BATCH_DIR) / f"{batch.public_id}.d"
+
+
 def run_report_batch(batch_id: int) -> ReportBatch:
-    """Render every assessment of the batch's prefecture (and its summary) into one ZIP."""
+    """Render every assessment of the batch's prefecture (and its summary) into one ZIP.
+
+    Each PDF is first written whole to the batch's work folder, so a batch whose worker died
+    (queued again by task_recovery) resumes from the reports already there. The ZIP is built
+    under a fixed `.part` name and renamed; the work folder is removed once the ZIP is in place.
+    """
     batch = ReportBatch.objects.select_related("prefecture", "guideline").get(pk=batch_id)
     if batch.is_finished:
         return batch
     assessments = list(
         Assessment.objects.of_round(batch.guideline, batch.fiscal_year)
         .of_prefecture(batch.prefecture)
-        .select_related("body")
+        .select_related("body", "guideline")
         .order_by("body__code")
     )
-    ReportBatch.objects.filter(pk=batch.pk).update(
-        status=ReportBatch.Status.RUNNING, total=len(assessments), done=0, failed=0
-    )
     target = batch_zip_path(batch)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-    os.close(fd)
+    work = batch_work_dir(batch)
+    work.mkdir(parents=True, exist_ok=True)
+    for leftover in work.glob(".*.part"):  # a write cut short by a dead worker
+        leftover.unlink(missing_ok=True)
+    names = [report_filename(assessment) for assessment in assessments]
+    resumed = sum(is_complete(work / name) for name in names)
+    if resumed:
+        logger.info(
+            "batch %s resumes: %d of %d reports already written", batch.pk, resumed, len(names)
+        )
+    ReportBatch.objects.filter(pk=batch.pk).update(
+        status=ReportBatch.Status.RUNNING, total=len(assessments), done=resumed, failed=0
+    )
+    part = target.with_name(target.name + ".part")
     errors = []
     try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:
-            summary = render_prefecture_summary_pdf(
-                batch.prefecture, batch.guideline, batch.fiscal_year
+        summary_name = summary_filename(batch.prefecture, batch.fiscal_year, batch.guideline)
+        if not is_complete(work / summary_name):
+            write_atomically(
+                work / summary_name,
+                render_prefecture_summary_pdf(batch.prefecture, batch.guideline, batch.fiscal_year),
             )
-            archive.writestr(
-                summary_filename(batch.prefecture, batch.fiscal_year, batch.guideline), summary
-            )
-            for assessment in assessments:
-                try:
-                    rendered, data = render_report(assessment.pk, settings.REPORT_RENDER_TIME_LIMIT)
-                    archive.writestr(report_filename(rendered), data)
-                    ReportBatch.objects.filter(pk=batch.pk).update(done=F("done") + 1)
-                except Exception as exc:
-                    errors.append(f"{assessment.body.code}: {type(exc).__name__}")
-                    ReportBatch.objects.filter(pk=batch.pk).update(
-                        done=F("done") + 1, failed=F("failed") + 1
-                    )
-        os.replace(tmp, target)
+        written = [summary_name]
+        for assessment, name in zip(assessments, names, strict=True):
+            if is_complete(work / name):
+                written.append(name)
+                continue
+            try:
+                _rendered, data = render_report(assessment.pk, settings.REPORT_RENDER_TIME_LIMIT)
+                write_atomically(work / name, data)
+                written.append(name)
+                ReportBatch.objects.filter(pk=batch.pk).update(done=F("done") + 1)
+            except Exception as exc:
+                errors.append(f"{assessment.body.code}: {type(exc).__name__}")
+                ReportBatch.objects.filter(pk=batch.pk).update(
+                    done=F("done") + 1, failed=F("failed") + 1
+                )
+        with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_STORED) as archive:
+            for name in written:
+                archive.write(work / name, name)
+        os.replace(part, target)
+        shutil.rmtree(work, ignore_errors=True)
     except Exception as exc:
         with contextlib.suppress(OSError):
-            os.unlink(tmp)
+            os.unlink(part)
+        shutil.rmtree(work, ignore_errors=True)
         ReportBatch.objects.filter(pk=batch.pk).update(
             status=ReportBatch.Status.FAILED,
             error=f"{type(exc).__name__}: {exc}"[:2000],
