@@ -1,5 +1,6 @@
 """Production serving: gunicorn with the repository's config, DJANGO_DEBUG=0, hashed static files
-from the manifest the setup builds, and no cache of anything a logged-in user sees.
+from the manifest the setup builds, a PDF through the worker (run_worker, "reports" queue), and no
+cache of anything a logged-in user sees.
 
 The server runs in its own process on a loopback port against its own SQLite file, so this test
 commits nothing to the test database.
@@ -81,6 +82,7 @@ def production_server(tmp_path_factory):
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DATABASE_URL": f"sqlite:///{directory}/production.sqlite3",
         "EGOV_MEDIA_ROOT": str(directory / "media"),
+        "EGOV_REPORT_CACHE_DIR": str(directory / "report-cache"),
         "EGOV_LOG_LEVEL": "WARNING",
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": "2",
@@ -96,6 +98,14 @@ def production_server(tmp_path_factory):
         subprocess.run(
             manage + command, cwd=ROOT, env=env, check=True, capture_output=True, timeout=300
         )
+    # The PDF worker, as deploy/egov-assess-reports-worker.service runs it.
+    worker = subprocess.Popen(
+        [PYTHON, "manage.py", "run_worker", "--queue-name", "reports", "--interval", "0.2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(directory / "worker.log", "wb"),  # noqa: SIM115 (closed with the process)
+    )
     server = subprocess.Popen(
         [str(GUNICORN), "--config", "deploy/gunicorn.conf.py"],
         cwd=ROOT,
@@ -113,8 +123,15 @@ def production_server(tmp_path_factory):
             time.sleep(0.3)
     else:
         server.kill()
+        worker.kill()
         pytest.fail((directory / "gunicorn.log").read_text())
     yield base
+    worker.send_signal(signal.SIGTERM)
+    try:
+        worker.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
     server.send_signal(signal.SIGINT)  # quick shutdown
     try:
         server.wait(timeout=60)
@@ -157,6 +174,25 @@ def test_gunicorn_serves_the_app_in_production_mode(production_server):
     )
     assert status == 200, body
     assert json.loads(body)["ok"] and "no-store" in headers["Cache-Control"]
+
+    # The PDF: the first request gets the progress page and queues the render; the worker
+    # renders it and the page (here: its JSON poll) says ready; the next request is the PDF.
+    report = "/assessments/011002/2026/egov-2003/report.pdf"
+    status, headers, page = browser.request(report)
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert "no-store" in headers["Cache-Control"]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        status, headers, body = browser.request(report, headers={"Accept": "application/json"})
+        assert status == 200 and not json.loads(body)["failed"], body
+        if json.loads(body)["ready"]:
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail("the worker did not render the PDF within 120 s")
+    status, headers, pdf = browser.request(report)
+    assert status == 200 and headers["Content-Type"] == "application/pdf"
+    assert pdf.startswith(b"%PDF-") and b"%%EOF" in pdf[-64:]
 
     # The probes, as a load balancer sees them: no cookie, no session, never cached.
     for probe in ("/healthz/", "/readyz/"):
