@@ -10,12 +10,17 @@ from django.utils.translation import gettext as _
 
 
 class AbsoluteSessionTimeoutMiddleware:
-    """Log a user out once their session is older than SESSION_ABSOLUTE_SECONDS, however active.
+    """Session lifetimes: idle (SESSION_COOKIE_AGE) and absolute (SESSION_ABSOLUTE_SECONDS).
 
-    The idle limit is Django's own (SESSION_COOKIE_AGE with SESSION_SAVE_EVERY_REQUEST).
+    The idle expiry slides with use, but the session is written at most once a
+    SESSION_REFRESH_SECONDS (60) instead of on every request (SESSION_SAVE_EVERY_REQUEST is off):
+    a page view or an autosave that changes nothing in the session costs no session write, and the
+    idle limit is exact to within that minute. Past the absolute limit the user is logged out,
+    however active.
     """
 
     key = "_egov_session_started"
+    refreshed_key = "_egov_session_refreshed"
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -27,8 +32,11 @@ class AbsoluteSessionTimeoutMiddleware:
         if started is None:
             if session.get("_auth_user_id"):
                 session[self.key] = now
+                session[self.refreshed_key] = now
         elif now - started > settings.SESSION_ABSOLUTE_SECONDS:
             logout(request)
+        elif now - session.get(self.refreshed_key, 0) >= settings.SESSION_REFRESH_SECONDS:
+            session[self.refreshed_key] = now  # saved with a new expiry by SessionMiddleware
         return self.get_response(request)
 
 

@@ -183,7 +183,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Sessions: 30 minutes idle, 12 hours absolute (ASVS L2).
 SESSION_COOKIE_AGE = env_int("EGOV_SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle expiry slides, written at most once a minute (AbsoluteSessionTimeoutMiddleware), not
+# on every request.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = 60
 SESSION_ABSOLUTE_SECONDS = env_int("EGOV_SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60, minimum=60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -563,8 +563,8 @@ def test_section_page_query_count_does_not_grow_with_measures(
     client.get(url)  # the first page of a session stamps its start
     # session, user; assessment; section; its measures + level descriptions (2); answers;
     # sections with counts + section scores (2); overall score; review comments; next section;
-    # session save (savepoint, update, release)
-    with django_assert_num_queries(15):
+    # (the session is not written)
+    with django_assert_num_queries(12):
         assert client.get(url).status_code == 200
 
 
@@ -583,8 +583,8 @@ def test_section_save_query_count_does_not_grow_with_measures(
     # session, user; assessment; section; measures + level descriptions (2); answers;
     # save: savepoint, lock assessment, current answers, one guarded UPDATE of every answer,
     # one INSERT of the changes, assessment version, release; next section;
-    # session save (savepoint, update, release); messages
-    with django_assert_num_queries(17):
+    # messages (the session is not written)
+    with django_assert_num_queries(14):
         assert client.post(url, data).status_code == 302
     assert set(Answer.objects.values_list("level", flat=True)) == {4}
     assert AnswerChange.objects.count() == len(measures)
@@ -600,8 +600,8 @@ def test_overview_query_count_does_not_grow_with_the_guideline(
     client.force_login(sapporo_staff)
     client.get(assessment.get_absolute_url())
     # session, user; assessment; measures; answers; sections + section scores (2);
-    # overall score; transitions; session save (3)
-    with django_assert_num_queries(12):
+    # overall score; transitions (the session is not written)
+    with django_assert_num_queries(9):
         assert client.get(assessment.get_absolute_url()).status_code == 200
 
 
@@ -617,8 +617,8 @@ def test_autosave_query_count_does_not_grow_with_the_guideline(
     client.get(reverse("home"))
     url = measure_url("answer_autosave", assessment, measure.ref)
     # session, user; assessment; measure + level descriptions (2); save: savepoint, lock,
-    # current answer, guarded UPDATE, change, assessment version, release; session save (3)
-    with django_assert_num_queries(15):
+    # current answer, guarded UPDATE, change, assessment version, release (the session is not written)
+    with django_assert_num_queries(12):
         assert client.post(url, fields(measure, version=1, level="4")).json()["ok"]
 
 
@@ -633,8 +633,8 @@ def test_history_query_count_does_not_grow_with_changes(
         client.post(autosave, fields(measure, version=version, level=str(version % 5)))
     url = measure_url("answer_history", assessment, measure.ref)
     # session, user; assessment; measure with section + level descriptions (2);
-    # count of the changes (new: pagination); changes with their authors; session save (3)
-    with django_assert_num_queries(10):
+    # count of the changes (new: pagination); changes with their authors (the session is not written)
+    with django_assert_num_queries(7):
         html = html_of(client.get(url))
     assert html.count("自動保存") == saves
 
@@ -648,8 +648,8 @@ def test_submit_page_query_count_does_not_grow_with_missing_measures(
     url = reverse("assessment_submit", kwargs=assessment.url_kwargs)
     client.get(url)
     # session, user; assessment; missing measures; unconfirmed carry-over (new); their
-    # sections; session save (3)
-    with django_assert_num_queries(9):
+    # sections (the session is not written)
+    with django_assert_num_queries(6):
         html = html_of(client.get(url))
     assert f"未回答の項目が {35 - answered} 件あります" in html
 
