@@ -290,8 +290,15 @@ TASK_STALE_SECONDS = env_int("EGOV_TASK_STALE_SECONDS", 6 * 60 * 60, minimum=60)
 
 # Reports (assessments/reports.py, batch.py, questionnaire.py). Rendered PDFs are kept on disk,
 # keyed by the assessment's state, so a repeated download and the batch ZIP do not render again.
+# The default cache is shared by every process and node: the database's cache table (made by
+# every `migrate`, assessments.apps), or Redis when REDIS_URL is set (redis://host:6379/0).
+REDIS_URL = env_str("REDIS_URL", "")
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "egov_cache"}
+    ),
     "reports": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
         # Outside MEDIA_ROOT (caches.W002): a cache is not user data, and nothing that cleans or
