@@ -1,6 +1,7 @@
 """Settings for egov-assess, read from the environment (see README: 設定 / Configuration)."""
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -238,7 +239,7 @@ STATICFILES_DIRS = [
 # (scripts/bootstrap) always builds it with EGOV_STATIC_MANIFEST=1, whatever DJANGO_DEBUG says, so
 # switching DEBUG off never meets a missing manifest.
 STATIC_MANIFEST = env_bool("EGOV_STATIC_MANIFEST", not DEBUG)
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -293,7 +294,7 @@ TASK_STALE_SECONDS = env_int("EGOV_TASK_STALE_SECONDS", 6 * 60 * 60, minimum=60)
 # The default cache is shared by every process and node: the database's cache table (made by
 # every `migrate`, assessments.apps), or Redis when REDIS_URL is set (redis://host:6379/0).
 REDIS_URL = env_str("REDIS_URL", "")
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
@@ -317,6 +318,44 @@ REPORT_RENDER_TIME_LIMIT = env_int("EGOV_REPORT_RENDER_TIME_LIMIT", 120, minimum
 REPORT_RENDER_MEMORY_MB = env_int("EGOV_REPORT_RENDER_MEMORY_MB", 2048, minimum=0)
 # Where finished batch ZIPs are written (downloaded through an access-checked view only).
 REPORT_BATCH_DIR = Path(env_str("EGOV_REPORT_BATCH_DIR", str(MEDIA_ROOT / "report-batches")))
+
+# Files every node must see: evidence ("default"), finished batch ZIPs ("reports") and, with S3,
+# the PDF cache. The local filesystem by default; S3-compatible object storage (AWS S3, MinIO,
+# …) through django-storages when EGOV_S3_BUCKET is set. A batch's work folder (the PDFs of a
+# running batch) stays on the worker's disk.
+STORAGES["reports"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(REPORT_BATCH_DIR), "allow_overwrite": True},
+}
+S3_BUCKET = env_str("EGOV_S3_BUCKET", "")
+if S3_BUCKET:
+    _s3 = {
+        "bucket_name": S3_BUCKET,
+        "endpoint_url": env_str("EGOV_S3_ENDPOINT_URL", "") or None,
+        "region_name": env_str("EGOV_S3_REGION", "ap-northeast-1"),
+        # Credentials: these, or boto3's own chain (AWS_* variables, an instance role).
+        "access_key": env_str("EGOV_S3_ACCESS_KEY_ID", "") or None,
+        "secret_key": env_str("EGOV_S3_SECRET_ACCESS_KEY", "") or None,
+        "addressing_style": env_str("EGOV_S3_ADDRESSING_STYLE", "path"),
+        "default_acl": None,  # private objects; every download goes through an access check
+        "querystring_auth": True,
+        "file_overwrite": False,
+    }
+    _s3_backend = "storages.backends.s3.S3Storage"
+    STORAGES["default"] = {"BACKEND": _s3_backend, "OPTIONS": _s3 | {"location": "media"}}
+    STORAGES["reports"] = {
+        "BACKEND": _s3_backend,
+        "OPTIONS": _s3 | {"location": "report-batches", "file_overwrite": True},
+    }
+    STORAGES["report_cache"] = {
+        "BACKEND": _s3_backend,
+        "OPTIONS": _s3 | {"location": "report-cache", "file_overwrite": True},
+    }
+    CACHES["reports"] = {
+        "BACKEND": "assessments.storage_cache.StorageCache",
+        "LOCATION": "report_cache",  # the STORAGES alias
+        "TIMEOUT": None,
+    }
 
 _EMAIL_BACKEND = env_str("EGOV_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 _SMTP = "django.core.mail.backends.smtp.EmailBackend"

@@ -183,3 +183,16 @@ def page(chromium, live_server, reference_data):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def thread_safe_default_cache(settings):
+    """The default cache in memory, for tests of /readyz/ inside a test's transaction.
+
+    The probe's cache check runs on a thread with a connection of its own, which cannot write the
+    database cache table of the in-memory SQLite test database while the test's transaction holds
+    it (tests/test_shared_cache.py tests the database cache between processes).
+    """
+    settings.CACHES = settings.CACHES | {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    }

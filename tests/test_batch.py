@@ -112,6 +112,12 @@ def test_command_refuses_a_bad_prefecture(db, tmp_path):
 @pytest.fixture
 def batch_dir(settings, tmp_path):
     settings.REPORT_BATCH_DIR = tmp_path / "batches"
+    settings.STORAGES = settings.STORAGES | {
+        "reports": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "zips"), "allow_overwrite": True},
+        }
+    }
     return settings.REPORT_BATCH_DIR
 
 
@@ -175,7 +181,7 @@ def test_the_job_runs_through_the_tasks_framework(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url)
     job = ReportBatch.objects.get()
-    assert job.status == "done" and batch.batch_zip_path(job).exists()
+    assert job.status == "done" and batch.batch_storage().exists(job.zip_name)
 
 
 def test_zip_is_404_until_done_and_for_another_prefecture(
@@ -269,7 +275,7 @@ def test_db_worker_applies_the_time_limit_to_each_report(
     job.refresh_from_db()
     assert (job.status, job.done, job.failed) == ("done", 3, 1)
     assert job.error == "012025: RenderTimeout"
-    with zipfile.ZipFile(batch.batch_zip_path(job)) as archive:
+    with zipfile.ZipFile(batch.batch_storage().open(job.zip_name)) as archive:
         assert sorted(archive.namelist()) == [
             "010006_北海道_2026_egov-2003.pdf",
             "010006_北海道_2026_egov-2003_集計報告書.pdf",

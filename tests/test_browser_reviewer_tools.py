@@ -7,6 +7,7 @@ follows its job by itself.
 import re
 
 import pytest
+from django.core.files.base import ContentFile
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -38,6 +39,12 @@ def result(code: str, year: int, status: str, levels: int) -> Assessment:
 
 def test_reviewer_reopens_compares_and_follows_a_batch(page, settings, tmp_path):
     settings.REPORT_BATCH_DIR = tmp_path / "batches"
+    settings.STORAGES = settings.STORAGES | {
+        "reports": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "zips")},
+        }
+    }
     make_user("hokkaido-reviewer", "prefecture_reviewer", "010006")
     sapporo = result("011002", 2026, "approved", 2)
     result("011002", 2025, "approved", 1)
@@ -78,11 +85,12 @@ def test_reviewer_reopens_compares_and_follows_a_batch(page, settings, tmp_path)
     ReportBatch.objects.filter(pk=job.pk).update(status="running", done=1)
     expect(page.locator("#batch-status")).to_have_text("作成中", timeout=20_000)
     expect(page.locator("#batch-state")).to_contain_text(f"1 / {job.total}")
-    path = batch.batch_zip_path(job)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"PK\x05\x06" + b"\0" * 18)  # an empty ZIP
+    stored = batch.batch_storage().save(
+        batch.batch_zip_name(job),
+        ContentFile(b"PK\x05\x06" + b"\0" * 18),  # an empty ZIP
+    )
     ReportBatch.objects.filter(pk=job.pk).update(
-        status="done", done=job.total, finished_at=timezone.now()
+        status="done", done=job.total, zip_name=stored, finished_at=timezone.now()
     )
     download = page.get_by_role("link", name=re.compile("ZIPファイルをダウンロード"))
     expect(download).to_be_visible(timeout=30_000)

@@ -8,9 +8,7 @@ from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-# Committed data: the cache check runs on a thread with its own connection, which on the in-memory
-# SQLite test database cannot write the cache table while a test's transaction holds it.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("thread_safe_default_cache")]
 
 
 def test_healthz_answers_without_the_database(client, django_assert_num_queries):
@@ -73,7 +71,6 @@ def test_a_task_left_running_by_a_dead_worker_makes_readyz_503(client, settings)
     assert client.get("/readyz/").status_code == 200
 
 
-@pytest.mark.django_db  # rolled back: the dropped table comes back
 def test_readyz_is_503_when_the_queue_table_is_gone(client):
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE {DBTaskResult._meta.db_table}")  # rolled back after the test

@@ -25,6 +25,8 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import Storage, storages
 from django.db import connections, transaction
 from django.db.models import F
 from django.utils import timezone, translation
@@ -219,8 +221,13 @@ def render_many(
 # --- Web: a background job with progress ---------------------------------------------------------
 
 
-def batch_zip_path(batch: ReportBatch) -> Path:
-    return Path(settings.REPORT_BATCH_DIR) / f"{batch.public_id}.zip"
+def batch_storage() -> Storage:
+    """Where finished ZIPs are kept for every node: STORAGES["reports"] (a folder, or S3)."""
+    return storages["reports"]
+
+
+def batch_zip_name(batch: ReportBatch) -> str:
+    return f"{batch.public_id}.zip"
 
 
 @transaction.atomic
@@ -253,7 +260,7 @@ def run_report_batch(batch_id: int) -> ReportBatch:
 
     Each PDF is first written whole to the batch's work folder, so a batch whose worker died
     (queued again by task_recovery) resumes from the reports already there. The ZIP is built
-    under a fixed `.part` name and renamed; the work folder is removed once the ZIP is in place.
+    in the work folder and then stored (STORAGES["reports"]); the work folder is removed after.
     """
     batch = ReportBatch.objects.select_related("prefecture", "guideline").get(pk=batch_id)
     if batch.is_finished:
@@ -264,7 +271,6 @@ def run_report_batch(batch_id: int) -> ReportBatch:
         .select_related("body", "guideline")
         .order_by("body__code")
     )
-    target = batch_zip_path(batch)
     work = batch_work_dir(batch)
     work.mkdir(parents=True, exist_ok=True)
     for leftover in work.glob(".*.part"):  # a write cut short by a dead worker
@@ -278,7 +284,7 @@ def run_report_batch(batch_id: int) -> ReportBatch:
     ReportBatch.objects.filter(pk=batch.pk).update(
         status=ReportBatch.Status.RUNNING, total=len(assessments), done=resumed, failed=0
     )
-    part = target.with_name(target.name + ".part")
+    part = work / "reports.zip.part"
     errors = []
     try:
         summary_name = summary_filename(batch.prefecture, batch.fiscal_year, batch.guideline)
@@ -305,7 +311,13 @@ def run_report_batch(batch_id: int) -> ReportBatch:
         with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_STORED) as archive:
             for name in written:
                 archive.write(work / name, name)
-        os.replace(part, target)
+        storage = batch_storage()
+        with part.open("rb") as handle:
+            # Saved under its own name (overwriting a copy cut short by a dead worker); it is
+            # served only once the batch is DONE, which is recorded after this.
+            if storage.exists(batch_zip_name(batch)):
+                storage.delete(batch_zip_name(batch))
+            stored = storage.save(batch_zip_name(batch), File(handle))
         shutil.rmtree(work, ignore_errors=True)
     except Exception as exc:
         with contextlib.suppress(OSError):
@@ -319,7 +331,7 @@ def run_report_batch(batch_id: int) -> ReportBatch:
         raise
     ReportBatch.objects.filter(pk=batch.pk).update(
         status=ReportBatch.Status.DONE,
-        zip_name=target.name,
+        zip_name=stored,
         error="\n".join(errors)[:2000],
         finished_at=timezone.now(),
     )

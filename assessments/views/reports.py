@@ -190,11 +190,12 @@ def report_batch_detail(request, batch_id):
 @require_GET
 def report_batch_zip(request, batch_id):
     batch_obj = _batch_for_reviewer(request.user, batch_id)
-    path = batch.batch_zip_path(batch_obj)
-    if batch_obj.status != ReportBatch.Status.DONE or not path.exists():
+    storage = batch.batch_storage()
+    done = batch_obj.status == ReportBatch.Status.DONE and batch_obj.zip_name
+    if not done or not storage.exists(batch_obj.zip_name):
         raise Http404
     name = pdf.batch_filename(batch_obj.prefecture, batch_obj.fiscal_year, batch_obj.guideline)
-    return FileResponse(path.open("rb"), as_attachment=True, filename=name)
+    return FileResponse(storage.open(batch_obj.zip_name, "rb"), as_attachment=True, filename=name)
 
 
 # --- Questionnaire -----------------------------------------------------------------------------
