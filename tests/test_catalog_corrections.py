@@ -11,6 +11,7 @@ from collections import Counter
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from assessments import answers
@@ -282,3 +283,17 @@ def test_the_section_page_and_the_pdf_context_show_weight_and_rationale(
     assert "重み 3 の理由" in html and cio.weight_rationale_ja in html
     weighted = assessment_report_context(assessment)["weighted"]
     assert cio in weighted and all(m.weight_rationale for m in weighted)
+
+
+def test_the_pdf_lists_weights_with_rationale_and_the_kept_answers(role_answered):
+    """The PDF's HTML (the same template WeasyPrint renders) for 札幌市's 2000 assessment."""
+    sapporo = role_answered[0]
+    html = render_to_string("assessments/pdf/assessment.html", assessment_report_context(sapporo))
+    weights = html.split("重みが1より大きい項目", 1)[1].split("</table>", 1)[0]
+    assert "重みの理由" in weights
+    assert measure("egov-2000", "3.1").weight_rationale_ja in weights
+    kept = html.split('id="uncounted"', 1)[1].split("</section>", 1)[0]
+    assert "5.4" in kept and "都道府県の役割" in kept
+    assert 'id="uncounted"' not in render_to_string(
+        "assessments/pdf/assessment.html", assessment_report_context(role_answered[1])
+    )
