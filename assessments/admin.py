@@ -36,8 +36,8 @@ class LevelDescriptionInline(admin.TabularInline):
 @admin.register(models.Measure)
 class MeasureAdmin(SafeImportExportAdmin):
     resource_classes = [resources.MeasureResource]
-    list_display = ("ref", "title_ja", "guideline", "is_scored", "weight")
-    list_filter = ("guideline", "is_scored", "depth")
+    list_display = ("ref", "title_ja", "guideline", "is_scored", "applies_to", "weight")
+    list_filter = ("guideline", "is_scored", "applies_to", "depth")
     search_fields = ("ref", "title_ja", "title_en", "guidance_ja")
     list_select_related = ("guideline",)
     readonly_fields = ("guideline", "parent", "section", "ref", "depth", "order")
@@ -56,7 +56,8 @@ class LevelDescriptionAdmin(SafeImportExportAdmin):
 
 @admin.register(models.CrosswalkLink)
 class CrosswalkLinkAdmin(admin.ModelAdmin):
-    list_display = ("source", "target", "note_ja")
+    list_display = ("source", "target", "primary", "note_ja")
+    list_filter = ("primary",)
     list_select_related = ("source", "target")
     autocomplete_fields = ("source", "target")
     search_fields = ("source__title_ja", "target__title_ja")

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessments import access, workflow
+from assessments.applicability import values_for_kind
 from assessments.evidence import extension, safe_filename
 from assessments.models import (
     Answer,
@@ -439,19 +440,29 @@ def _from_previous_year(assessment):
     origin = _("%(year)s年度の回答") % {"year": previous.fiscal_year}
     return [
         _carried(assessment, old.measure, old, origin)
-        for old in previous.answers.select_related("measure").filter(measure__is_scored=True)
+        for old in previous.answers.select_related("measure").filter(
+            measure__in=Measure.objects.to_answer(assessment)
+        )
         if old.is_answered
     ]
 
 
 def _through_crosswalk(assessment):
-    """Answers of the body's latest assessment of another guideline, along CrosswalkLink."""
+    """Answers of the body's latest assessment of another guideline, along CrosswalkLink.
+
+    Only links between measures the body answers carry (a scored source that applies to the
+    body, onto a measure it answers now); where several sources map onto one target, the
+    primary link decides, and the others only stand in when its source was not answered.
+    """
+    kinds = values_for_kind(assessment.body.kind)
     links = (
         CrosswalkLink.objects.filter(
-            target__guideline=assessment.guideline_id, target__is_scored=True
+            target__in=Measure.objects.to_answer(assessment),
+            source__is_scored=True,
+            source__applies_to__in=kinds,
         )
         .select_related("source", "source__guideline", "target")
-        .order_by("target__order", "source__order")
+        .order_by("target__order", "-primary", "source__order")
     )
     source_guidelines = {link.source.guideline_id for link in links}
     sources = {}

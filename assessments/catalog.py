@@ -1,7 +1,10 @@
 """Loading the guideline catalog (fixtures/guidelines/*.json) idempotently.
 
 Measures are matched by (guideline code, ref), so a corrected title or guidance in a fixture
-updates the row in place and every answer that points at it stays as it was.
+updates the row in place and every answer that points at it stays as it was: a measure that
+becomes unscored (or stops applying to a kind of body) keeps its answers, which then count in no
+figure. Measures are never deleted. Crosswalk links are the file's: a link no longer in it is
+deleted (no answer points at a link).
 """
 
 import json
@@ -10,8 +13,10 @@ from datetime import date
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from assessments.applicability import AppliesTo
 from assessments.models import CrosswalkLink, Guideline, LevelDescription, Measure
 
 CATALOG_DIR = settings.BASE_DIR / "fixtures" / "guidelines"
@@ -68,6 +73,9 @@ def _load_guideline(data: dict, stats: Counter) -> None:
                 "guidance_en": node.get("guidance_en", ""),
                 "is_scored": bool(node.get("scored")),
                 "weight": int(node.get("weight", 1)),
+                "weight_rationale_ja": node.get("weight_rationale_ja", ""),
+                "weight_rationale_en": node.get("weight_rationale_en", ""),
+                "applies_to": node.get("applies_to", AppliesTo.ALL),
                 "parent": parent,
             }
             measure = _upsert(
@@ -113,18 +121,50 @@ def _expected_orders(nodes) -> dict[str, int]:
 
 
 def _load_crosswalk(links: list[dict], stats: Counter) -> None:
-    for link in links:
+    kept = []
+    # Non-primary links first, so a primary that moves to another source never holds two at once.
+    for link in sorted(links, key=lambda link: bool(link.get("primary"))):
         source = Measure.objects.get(
             guideline__code=link["from"]["guideline"], ref=link["from"]["ref"]
         )
         target = Measure.objects.get(guideline__code=link["to"]["guideline"], ref=link["to"]["ref"])
-        _upsert(
-            CrosswalkLink,
-            {"source": source, "target": target},
-            {"note_ja": link.get("note_ja", ""), "note_en": link.get("note_en", "")},
-            stats,
-            "crosswalk",
+        kept.append(
+            _upsert(
+                CrosswalkLink,
+                {"source": source, "target": target},
+                {
+                    "note_ja": link.get("note_ja", ""),
+                    "note_en": link.get("note_en", ""),
+                    "primary": bool(link.get("primary")),
+                },
+                stats,
+                "crosswalk",
+            ).pk
         )
+    deleted, _by_model = CrosswalkLink.objects.exclude(pk__in=kept).delete()
+    if deleted:
+        stats["crosswalk_deleted"] += deleted
+    _check_crosswalk()
+
+
+def _check_crosswalk() -> None:
+    """Refuse a crosswalk whose carry-over would be ambiguous or would carry from nothing.
+
+    A target that several measures map onto needs exactly one primary link, which decides
+    carry-over; a primary link needs a scored source (an unscored one has no level to carry).
+    The database allows at most one primary link per target (crosswalk_one_primary).
+    """
+    problems = []
+    by_target: dict[int, list[CrosswalkLink]] = {}
+    for link in CrosswalkLink.objects.select_related("source", "target").order_by("pk"):
+        by_target.setdefault(link.target_id, []).append(link)
+        if link.primary and not link.source.is_scored:
+            problems.append(f"{link}: a primary link needs a scored source")
+    for group in by_target.values():
+        if len(group) > 1 and sum(link.primary for link in group) != 1:
+            problems.append(f"{group[0].target}: {len(group)} sources need one primary link")
+    if problems:
+        raise ValidationError(problems)
 
 
 @transaction.atomic

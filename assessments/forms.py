@@ -292,11 +292,7 @@ class ReviewCommentForm(forms.Form):
 
     def clean_measure(self) -> Measure:
         try:
-            return Measure.objects.get(
-                guideline_id=self.assessment.guideline_id,
-                ref=self.cleaned_data["measure"],
-                is_scored=True,
-            )
+            return Measure.objects.to_answer(self.assessment).get(ref=self.cleaned_data["measure"])
         except Measure.DoesNotExist:
             raise ValidationError(_("項目が見つかりません。")) from None
 

@@ -136,7 +136,10 @@ class MeasureResource(SafeExportMixin, resources.ModelResource):
             "guidance_ja",
             "guidance_en",
             "is_scored",
+            "applies_to",
             "weight",
+            "weight_rationale_ja",
+            "weight_rationale_en",
         )
         import_id_fields = ("guideline", "ref")
         clean_model_instances = True

@@ -1,9 +1,10 @@
 """What a score is, and how it is rounded and shown: the one definition every surface uses.
 
 A measure answered with level L and weight W earns W × L out of W × 4. An assessment's score (and
-a section's) is 100 × Σ(W × L) / Σ(W × 4) over its scored measures that have a level: 該当なし and
-unanswered measures are left out of both sums, so they neither raise nor lower a score. A score is
-None when nothing counts yet. An average (prefecture, kind, nation) is the mean of the bodies'
+a section's) is 100 × Σ(W × L) / Σ(W × 4) over its scored measures that have a level and apply to
+the body's kind (assessments.applicability): 該当なし and unanswered measures are left out of both
+sums, and so are answers kept from a measure that is no longer scored: they neither raise nor
+lower a score. A score is None when nothing counts yet. An average (prefecture, kind, nation) is the mean of the bodies'
 own scores, each body counting once.
 
 Scores are kept exact (Decimal, or the database's float for averages) until they are shown; they
@@ -25,6 +26,7 @@ from django.db.models.expressions import Combinable
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from assessments.applicability import counted_q
 from assessments.levels import MAX_LEVEL
 
 FORMULA = gettext_lazy(
@@ -117,9 +119,19 @@ class Score:
 # --- The sums, computed by the database ---------------------------------------------------------
 
 
+# The body whose kind decides which measures count, from the model the sums are annotated on:
+# an Assessment (its answers through "answers__") or an Answer (no prefix).
+_BODY_KIND = {"answers__": "body__kind", "": "assessment__body__kind"}
+
+
+def counted(prefix: str = "") -> Q:
+    """Answers (through `prefix`) to measures that count: scored, and applying to the body."""
+    return counted_q(measure=f"{prefix}measure__", kind=_BODY_KIND[prefix])
+
+
 def score_sums(prefix: str = "") -> dict[str, Combinable]:
     """score_earned and score_possible over answers reached through `prefix` ("answers__")."""
-    levelled = Q(**{f"{prefix}measure__is_scored": True, f"{prefix}level__isnull": False})
+    levelled = counted(prefix) & Q(**{f"{prefix}level__isnull": False})
     return {
         "score_earned": Sum(
             F(f"{prefix}level") * F(f"{prefix}measure__weight"),
@@ -134,14 +146,14 @@ def score_sums(prefix: str = "") -> dict[str, Combinable]:
 
 def totals(prefix: str = "") -> dict[str, Combinable]:
     """score_sums, with answered_count (a level or 該当なし) and not_applicable_count, over
-    scored measures only."""
-    scored = Q(**{f"{prefix}measure__is_scored": True})
+    the measures that count only (scored, and applying to the body)."""
+    scored = counted(prefix)
     levelled = scored & Q(**{f"{prefix}level__isnull": False})
     not_applicable = scored & Q(**{f"{prefix}not_applicable": True})
-    counted = prefix.removesuffix("__") or "pk"
+    rows = prefix.removesuffix("__") or "pk"
     return {
-        "answered_count": Count(counted, filter=levelled | not_applicable),
-        "not_applicable_count": Count(counted, filter=not_applicable),
+        "answered_count": Count(rows, filter=levelled | not_applicable),
+        "not_applicable_count": Count(rows, filter=not_applicable),
         **score_sums(prefix),
     }
 
@@ -169,7 +181,7 @@ def mean_scores(answers: QuerySet, by: Mapping[str, str | Combinable] | None = N
     """
     by = dict(by or {})
     per_assessment = (
-        answers.filter(measure__is_scored=True, level__isnull=False)
+        answers.filter(counted(), level__isnull=False)
         .values("assessment_id", **{k: F(v) if isinstance(v, str) else v for k, v in by.items()})
         .annotate(**score_sums())
         .order_by()

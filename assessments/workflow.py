@@ -102,23 +102,15 @@ class TransitionError(ValidationError):
 
 
 def missing_measures(assessment: Assessment) -> list[Measure]:
-    """Scored measures without a level and not marked 該当なし with a reason, in guideline order."""
+    """Measures to answer without a level and not marked 該当なし with a reason, in order."""
     answered = Answer.objects.filter(assessment=assessment).answered()
-    return list(
-        Measure.objects.filter(guideline_id=assessment.guideline_id)
-        .scored()
-        .exclude(pk__in=answered.values("measure_id"))
-    )
+    return list(Measure.objects.to_answer(assessment).exclude(pk__in=answered.values("measure_id")))
 
 
 def unconfirmed_measures(assessment: Assessment) -> list[Measure]:
     """Measures whose answer was carried over and not yet confirmed, in guideline order."""
     carried = Answer.objects.filter(assessment=assessment).exclude(carried_over_from="")
-    return list(
-        Measure.objects.filter(guideline_id=assessment.guideline_id)
-        .scored()
-        .filter(pk__in=carried.values("measure_id"))
-    )
+    return list(Measure.objects.to_answer(assessment).filter(pk__in=carried.values("measure_id")))
 
 
 def may_act(user: User, assessment: Assessment, action: Action) -> bool:
@@ -221,7 +213,11 @@ def review_comment_add(
     """Add a reviewer's comment on one measure of a submitted assessment."""
     if not access.can_review(user, assessment):
         raise PermissionDenied
-    if measure.guideline_id != assessment.guideline_id or not measure.is_scored:
+    if (
+        measure.guideline_id != assessment.guideline_id
+        or not measure.is_scored
+        or not measure.applies_to_kind(assessment.body.kind)
+    ):
         raise ValidationError(_("この指針の採点対象の項目ではありません。"), code="wrong_measure")
     status = Assessment.objects.values_list("status", flat=True).get(pk=assessment.pk)
     if status != Status.SUBMITTED:

@@ -13,7 +13,7 @@ from tests.support import PASSWORD, assert_accessible, log_in, make_user
 
 pytestmark = pytest.mark.browser
 
-REF = "II.2.(1)"
+REF = "II.2.(2)"  # the scored measure of II.2 (II.2.(1) frames it, unscored)
 
 
 def open_section(page):

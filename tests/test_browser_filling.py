@@ -42,7 +42,7 @@ def test_staff_complete_and_submit_a_2003_assessment(page):
     scored = list(
         Measure.objects.filter(guideline__code="egov-2003", is_scored=True).order_by("order")
     )
-    assert len(scored) == 35
+    assert len(scored) == 34  # II.2.(1) frames II.2 and is not scored
     log_in(page, "sapporo-staff")
     assert_accessible(page)
 
@@ -134,7 +134,7 @@ def test_staff_complete_and_submit_a_2003_assessment(page):
     assert_accessible(page)
     assessment.refresh_from_db()
     assert assessment.status == "submitted"
-    assert Answer.objects.filter(assessment=assessment).count() == 35
+    assert Answer.objects.filter(assessment=assessment).count() == 34
 
     # Submitted: the section page is read-only now.
     page.goto(f"/assessments/011002/{assessment.fiscal_year}/egov-2003/sections/II.3/")
@@ -149,7 +149,7 @@ def test_invalid_section_save_shows_an_accessible_error_summary(page):
     page.get_by_role("button", name="開始する").click()
     page.wait_for_url("**/egov-2003/")
     page.goto(page.url + "sections/II.2/")
-    measure = Measure.objects.get(guideline__code="egov-2003", ref="II.2.(1)")
+    measure = Measure.objects.get(guideline__code="egov-2003", ref="II.2.(2)")
     page.locator(f"#id_m{measure.order}-note").fill("残っているはずの備考")
     page.locator(f"#id_m{measure.order}-level_5").check()
     page.get_by_role("button", name="この章を保存").first.click()
@@ -174,7 +174,7 @@ def test_a_colleagues_save_is_never_overwritten_silently(page):
     page.wait_for_url("**/egov-2003/")
     page.goto(page.url + "sections/II.2/")
     assessment = Assessment.objects.get(body__code="011002", guideline__code="egov-2003")
-    measure = Measure.objects.get(guideline__code="egov-2003", ref="II.2.(1)")
+    measure = Measure.objects.get(guideline__code="egov-2003", ref="II.2.(2)")
     # The colleague saves while this page is open.
     answers.answer_save(
         assessment=assessment,

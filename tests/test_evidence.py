@@ -29,14 +29,14 @@ def assessment(make_assessment):
 
 @pytest.fixture
 def measures(guideline_2003):
-    return section_measures(guideline_2003, "II.2")
+    return section_measures(guideline_2003, "II.5")  # a section of four, weight 1 each
 
 
 def post_evidence(client, assessment, measures, name, content, versions=None):
     first = measures[0]
     data = section_post(measures, {first.pk: {"level": "2", "note": "残る入力"}}, versions)
     data[f"m{first.order}-evidence_file"] = SimpleUploadedFile(name, content)
-    return client.post(section_url(assessment, "II.2"), data)
+    return client.post(section_url(assessment, "II.5"), data)
 
 
 def stored_files(media_root) -> list:
@@ -212,7 +212,7 @@ def test_a_body_over_its_evidence_quota_gets_a_clear_message_and_nothing_is_stor
         f"m{measures[0].order}-level": "2",
         f"m{second.order}-evidence_file": SimpleUploadedFile("二つ目.pdf", PDF + b"y" * 2000),
     }
-    response = client.post(section_url(assessment, "II.2"), data)
+    response = client.post(section_url(assessment, "II.5"), data)
     html = html_of(response)
     assert response.status_code == 400
     assert "札幌市の根拠資料ファイルの保存容量（上限 2.9\xa0KB）を超えるため添付できません" in html

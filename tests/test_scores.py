@@ -160,8 +160,8 @@ def test_a_draft_is_provisional_and_never_ranked_among_results(
     response = client.get(reverse("dashboard"), params)
     rows = [r for r in response.context["rows"] if r.score.value is not None]
     assert [r.assessment for r in rows] == [hakodate, sapporo]  # 50 ranks above the draft's 100
-    assert str(rows[1].score) == "100.0（暫定・回答 2 / 35）"
-    assert "100.0（暫定・回答 2 / 35）" in response.content.decode()
+    assert str(rows[1].score) == "100.0（暫定・回答 2 / 34）"
+    assert "100.0（暫定・回答 2 / 34）" in response.content.decode()
     assert not rows[0].score.provisional and str(rows[0].score) == "50.0"
 
     # Only when the user asks for drafts are they ranked among the results.

@@ -160,19 +160,30 @@ class AssessmentQuerySet(models.QuerySet):
         Name the `guideline` when every row is of it: its number of scored measures is then one
         uncorrelated subquery, computed once instead of once per joined answer row.
         """
-        to_answer = (
-            Measure.objects.filter(
-                guideline=guideline.pk if guideline is not None else OuterRef("guideline"),
-                is_scored=True,
+
+        def to_answer(kind: str) -> Coalesce:
+            count = (
+                Measure.objects.filter(
+                    guideline=guideline.pk if guideline is not None else OuterRef("guideline")
+                )
+                .scored()
+                .for_kind(kind)
+                .order_by()
+                .values("guideline")
+                .annotate(n=Count("pk"))
+                .values("n")[:1]
             )
-            .order_by()
-            .values("guideline")
-            .annotate(n=Count("pk"))
-            .values("n")[:1]
-        )
+            return Coalesce(Subquery(count, output_field=IntegerField()), 0)
+
+        # What the body answers depends on its kind (assessments.applicability): one count for
+        # prefectures and one for municipalities, each still uncorrelated for a named guideline.
         return self.annotate(
             **scoring.totals("answers__"),
-            to_answer_count=Coalesce(Subquery(to_answer, output_field=IntegerField()), 0),
+            to_answer_count=Case(
+                When(body__kind=Body.Kind.PREFECTURE, then=to_answer(Body.Kind.PREFECTURE)),
+                default=to_answer(Body.Kind.CITY),
+                output_field=IntegerField(),
+            ),
         ).annotate(score_value=scoring.score_expression())
 
     def ranked_by_score(self, *, descending: bool = True) -> Self:

@@ -1,6 +1,6 @@
 """The catalog: guidelines, their numbered measures, level descriptions and the crosswalk."""
 
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -8,7 +8,11 @@ from django.db.models import Count, Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from assessments.applicability import AppliesTo, values_for_kind
 from assessments.levels import MAX_LEVEL, Level
+
+if TYPE_CHECKING:
+    from assessments.models.registry import Body
 
 
 def _localized(obj, field: str) -> str:
@@ -58,17 +62,36 @@ class MeasureQuerySet(models.QuerySet):
         """The measures a body answers and that count in its score, in guideline order."""
         return self.filter(is_scored=True).order_by("order")
 
+    def for_kind(self, kind: str) -> Self:
+        """The measures that apply to a body of `kind` (see assessments.applicability)."""
+        return self.filter(applies_to__in=values_for_kind(kind))
+
+    def for_body(self, body: "Body") -> Self:
+        """The measures that apply to `body`: `scored().for_body(body)` is what it answers."""
+        return self.for_kind(body.kind)
+
+    def to_answer(self, assessment) -> Self:
+        """What `assessment` answers and is scored on: its guideline's scored measures that apply
+        to its body. Every list and count of an assessment's measures starts here."""
+        return self.filter(guideline=assessment.guideline_id).scored().for_body(assessment.body)
+
     def sections(self) -> Self:
         """The headings at the guideline's section depth (章), in order."""
         return self.filter(depth=models.F("guideline__section_depth")).order_by("order")
 
-    def scored_sections(self) -> Self:
-        """Sections holding at least one scored measure, each with `to_answer` (how many)."""
+    def scored_sections(self, body: "Body | None" = None, *, kind: str = "") -> Self:
+        """Sections holding at least one scored measure, each with `to_answer` (how many).
+
+        With a `body` (or a body `kind`), only the measures that apply to it count (a section of
+        prefecture-only measures is then left out for a municipality); else every scored one.
+        """
+        kind = body.kind if body is not None else kind
+        counted = Q(section_measures__is_scored=True)
+        if kind:
+            counted &= Q(section_measures__applies_to__in=values_for_kind(kind))
         return (
             self.sections()
-            .annotate(
-                to_answer=Count("section_measures", filter=Q(section_measures__is_scored=True))
-            )
+            .annotate(to_answer=Count("section_measures", filter=counted))
             .filter(to_answer__gt=0)
         )
 
@@ -108,6 +131,13 @@ class Measure(models.Model):
     weight = models.PositiveSmallIntegerField(
         _("重み"), default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
     )
+    weight_rationale_ja = models.CharField(
+        _("重みの理由"), max_length=200, blank=True, help_text=_("重みが1より大きい項目に一行で。")
+    )
+    weight_rationale_en = models.CharField(_("重みの理由（英語）"), max_length=300, blank=True)
+    applies_to = models.CharField(
+        _("対象の団体"), max_length=20, choices=AppliesTo.choices, default=AppliesTo.ALL
+    )
 
     objects = MeasureQuerySet.as_manager()
 
@@ -123,6 +153,9 @@ class Measure(models.Model):
             models.CheckConstraint(
                 condition=Q(weight__gte=1) & Q(weight__lte=10), name="measure_weight_range"
             ),
+            models.CheckConstraint(
+                condition=Q(applies_to__in=AppliesTo.values), name="measure_applies_to_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -135,6 +168,14 @@ class Measure(models.Model):
     @property
     def guidance(self) -> str:
         return _localized(self, "guidance")
+
+    @property
+    def weight_rationale(self) -> str:
+        return _localized(self, "weight_rationale")
+
+    def applies_to_kind(self, kind: str) -> bool:
+        """Whether the measure applies to a body of `kind` (a BodyKind value)."""
+        return self.applies_to in values_for_kind(kind)
 
 
 class LevelDescription(models.Model):
@@ -177,11 +218,21 @@ class CrosswalkLink(models.Model):
     )
     note_ja = models.CharField(_("対応の説明"), max_length=300, blank=True)
     note_en = models.CharField(_("対応の説明（英語）"), max_length=300, blank=True)
+    primary = models.BooleanField(
+        _("主たる対応"),
+        default=False,
+        help_text=_(
+            "移行先に複数の移行元があるとき、回答の引き継ぎに使う対応（移行先ごとに1つまで）。"
+        ),
+    )
 
     class Meta:
         verbose_name = _("指針間の対応")
         verbose_name_plural = _("指針間の対応")
         constraints = [
+            models.UniqueConstraint(
+                fields=["target"], condition=Q(primary=True), name="crosswalk_one_primary"
+            ),
             models.UniqueConstraint(fields=["source", "target"], name="crosswalk_unique_pair"),
             models.CheckConstraint(
                 condition=~Q(source=models.F("target")), name="crosswalk_not_self"

@@ -42,11 +42,7 @@ def _set_text(cell, value) -> None:
 
 def questionnaire_rows(assessment: Assessment) -> list[tuple[Measure, Answer | None]]:
     """Scored measures with their answers (3 queries: measures, level descriptions, answers)."""
-    measures = list(
-        Measure.objects.filter(guideline_id=assessment.guideline_id, is_scored=True)
-        .prefetch_related("level_descriptions")
-        .order_by("order")
-    )
+    measures = list(Measure.objects.to_answer(assessment).prefetch_related("level_descriptions"))
     by_measure = {a.measure_id: a for a in Answer.objects.filter(assessment=assessment)}
     return [(m, by_measure.get(m.pk)) for m in measures]
 

@@ -307,6 +307,12 @@ def read_questionnaire(data: bytes, assessment: Assessment) -> UploadResult:
         ref_cell = sheet.cell(row=r, column=1).value
         if measure is None or measure.guideline_id != assessment.guideline_id:
             raise QuestionnaireError(_("調査票の項目がこの指針にありません。"))
+        if not (measure.is_scored and measure.applies_to_kind(assessment.body.kind)):
+            # The catalog changed since the file was made (the measure is no longer scored).
+            raise QuestionnaireError(
+                _("調査票の「%(ref)s」は採点対象ではなくなりました。調査票を作り直してください。")
+                % {"ref": measure.ref}
+            )
         if str(ref_cell or "") != row_meta["ref"]:
             errors.append(
                 _(

@@ -22,7 +22,7 @@ from assessments.models.documents import header_for, settings_of
 from assessments.models.registry import MicCategory
 from assessments.reports import charts
 from assessments.reports.fetcher import STATIC_BASE
-from assessments.selectors import comparisons, statistics
+from assessments.selectors import comparisons, filling, statistics
 
 HEATMAP_ROWS_PER_PAGE = 42
 DISTRIBUTION_ROWS_PER_PAGE = 20
@@ -91,6 +91,9 @@ def assessment_report_context(assessment: Assessment) -> dict:
         .order_by("order")
     )
     answers = {a.measure_id: a for a in Answer.objects.filter(assessment=scored)}
+    by_id = {m.pk: m for m in measures}
+    for given in answers.values():
+        given.measure = by_id[given.measure_id]  # from the list above, not a query each
     comments: dict[int, list[ReviewComment]] = {}
     for comment in ReviewComment.objects.filter(assessment=scored).select_related("author"):
         comments.setdefault(comment.measure_id, []).append(comment)
@@ -107,9 +110,11 @@ def assessment_report_context(assessment: Assessment) -> dict:
                 answered=figures.answered,
                 distribution=[0] * (len(Level.choices) + 1),
             )
-    by_id = {m.pk: m for m in measures}
-    for measure in measures:
-        if not measure.is_scored or measure.section_id not in sections:
+    kind = scored.body.kind
+    # What the body answers, as Measure.objects.to_answer() selects it (scored, applying to it).
+    counted = [m for m in measures if m.is_scored and m.applies_to_kind(kind)]
+    for measure in counted:
+        if measure.section_id not in sections:
             continue
         answer = answers.get(measure.pk)
         report = sections[measure.section_id]
@@ -195,7 +200,8 @@ def assessment_report_context(assessment: Assessment) -> dict:
         "document": header_for(scored.body, scored.fiscal_year, settings_of(scored.body)),
         "is_draft": not scored.is_result,
         "purposes": purposes_of(measures),
-        "weighted": [m for m in measures if m.is_scored and m.weight > 1],
+        "weighted": [m for m in counted if m.weight > 1],
+        "uncounted": filling.uncounted_answers(answers.values(), counted),
         "submitted_on": _local_date(scored.submitted_at),
         "approved_on": _local_date(scored.approved_at),
         "generated_at": timezone.localtime(),
@@ -312,7 +318,9 @@ def prefecture_summary_context(prefecture: Body, guideline: Guideline, fiscal_ye
         .of_round(guideline, fiscal_year)
         .with_scores(guideline)
     }
-    sections = list(Measure.objects.filter(guideline=guideline).scored_sections())
+    # The summary lists municipalities only: what a municipality answers (any municipal kind).
+    municipal = Body.Kind.CITY
+    sections = list(Measure.objects.filter(guideline=guideline).scored_sections(kind=municipal))
     per_section = Answer.objects.section_totals([a.pk for a in assessments.values()])
     empty = SectionTotals()
     rows = []
@@ -339,7 +347,7 @@ def prefecture_summary_context(prefecture: Body, guideline: Guideline, fiscal_ye
         if row.shown != previous:
             rank, previous = position, row.shown
         row.rank = rank
-    measures = list(Measure.objects.filter(guideline=guideline).scored())
+    measures = list(Measure.objects.filter(guideline=guideline).scored().for_kind(municipal))
     tables = distribution_tables(
         statistics.tabulate(guideline, fiscal_year, prefecture=prefecture), measures
     )

@@ -101,7 +101,9 @@ def comparison(assessment: Assessment) -> Comparison:
         .select_related("body__prefecture", "guideline")
         .get(pk=assessment.pk)
     )
-    sections = list(Measure.objects.filter(guideline=assessment.guideline_id).scored_sections())
+    sections = list(
+        Measure.objects.filter(guideline=assessment.guideline_id).scored_sections(scored.body)
+    )
     own = Answer.objects.section_totals([assessment.pk])
     averages = comparison_for(scored)
     own_series = (

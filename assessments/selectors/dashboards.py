@@ -255,8 +255,8 @@ def level_distribution(user: User, filters: Filters) -> tuple[list[str], list[Me
         assessments = assessments.results(include_drafts=filters.include_drafts)
     counts = (
         Answer.objects.filter(
+            scoring.counted(),
             assessment__in=assessments.values("pk"),
-            measure__is_scored=True,
         )
         .filter(Q(level__isnull=False) | Q(not_applicable=True))
         .values("measure_id", "assessment__body__kind", "level", "not_applicable")

@@ -1,6 +1,7 @@
 """What the filling pages show: an assessment's sections with progress and scores, and one
 section's measures with their answers and the reviewer's comments."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import cast
 
@@ -40,7 +41,9 @@ def section_rows(assessment: Assessment) -> list[SectionRow]:
 
     Two queries: the sections with their number of scored measures, and the section totals.
     """
-    sections = Measure.objects.filter(guideline=assessment.guideline_id).scored_sections()
+    sections = Measure.objects.filter(guideline=assessment.guideline_id).scored_sections(
+        assessment.body
+    )
     totals = Answer.objects.section_totals([assessment.pk])
     return [
         SectionRow(s, s.to_answer, totals.get((assessment.pk, s.pk), SectionTotals()))
@@ -51,6 +54,16 @@ def section_rows(assessment: Assessment) -> list[SectionRow]:
 def scored(assessment: Assessment) -> Assessment:
     """The assessment again, annotated with its progress and score (one query)."""
     return Assessment.objects.with_scores().get(pk=assessment.pk)
+
+
+def uncounted_answers(answers: Iterable[Answer], counted: Iterable[Measure]) -> list[Answer]:
+    """The given answers to measures outside `counted` (Measure.objects.to_answer): kept from a
+    measure that is no longer scored or does not apply to the body. Shown, never scored."""
+    ids = {m.pk for m in counted}
+    return sorted(
+        (a for a in answers if a.measure_id not in ids and a.is_answered),
+        key=lambda a: a.measure.order,
+    )
 
 
 def comments_by_measure(assessment: Assessment, **filters) -> dict[int, list[ReviewComment]]:
@@ -66,7 +79,7 @@ def comments_by_measure(assessment: Assessment, **filters) -> dict[int, list[Rev
 def next_section(assessment: Assessment, section: Measure) -> Measure | None:
     return (
         Measure.objects.filter(guideline=assessment.guideline_id)
-        .scored_sections()
+        .scored_sections(assessment.body)
         .filter(order__gt=section.order)
         .first()
     )

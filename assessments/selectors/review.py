@@ -92,8 +92,7 @@ def review_rows(
     """Every scored measure with its answer, last year's, changes and comments (six queries,
     whatever the size; five before a resubmission)."""
     measures = (
-        Measure.objects.filter(guideline_id=assessment.guideline_id)
-        .scored()
+        Measure.objects.to_answer(assessment)
         .select_related("section")
         .prefetch_related("level_descriptions")
     )

@@ -5,7 +5,9 @@
 of the registry in the scope (all 1,788, or one prefecture and its municipalities). Only results
 count as answers (`Assessment.objects.results()`: submitted and approved; drafts never); a body
 without a result for the measure — no assessment, a draft, an excused body, an answer with no
-level — counts as 未回答, so the columns of a row always add up to its denominator. A share
+level — counts as 未回答, so the columns of a row always add up to its denominator. A measure
+that applies to one kind of body only (assessments.applicability) has its own denominators: the
+bodies of the scope it applies to (2000 5.4 都道府県の役割: the prefectures only). A share
 「x%」 is of that denominator (scoring.percent, 四捨五入 to one decimal).
 
 Three queries whatever the number of bodies: the bodies per 団体区分 and prefecture, the answers
@@ -25,7 +27,8 @@ from django.db.models.functions import Coalesce
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from assessments import levels
+from assessments import levels, scoring
+from assessments.applicability import AppliesTo, applies
 from assessments.models import (
     Answer,
     Assessment,
@@ -70,6 +73,10 @@ class MeasureCounts:
     title: str
     by_category: dict[str, dict[str, int]] = field(default_factory=dict)
     by_prefecture: dict[str, dict[str, int]] = field(default_factory=dict)
+    # The bodies the measure applies to, per row: the row's denominator (a prefecture-only
+    # measure counts no municipality, assessments.applicability).
+    bodies_by_category: dict[str, int] = field(default_factory=dict)
+    bodies_by_prefecture: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -99,7 +106,7 @@ class Tabulation:
         return base_date(self.fiscal_year)
 
     def cell(self, measure: MeasureCounts, category: str, column: str) -> Cell:
-        return Cell(measure.by_category[category][column], self.denominators[category])
+        return Cell(measure.by_category[category][column], measure.bodies_by_category[category])
 
     def unanswered_by_category(self, measure: MeasureCounts) -> dict[str, Cell]:
         """未回答 per 団体区分 (the prefecture summary's breakdown)."""
@@ -128,6 +135,10 @@ class Tabulation:
                     "title": m.title,
                     "by_category": m.by_category,
                     "by_prefecture": m.by_prefecture,
+                    "bodies": {
+                        "by_category": m.bodies_by_category,
+                        "by_prefecture": m.bodies_by_prefecture,
+                    },
                 }
                 for m in self.measures
             ],
@@ -150,13 +161,22 @@ def tabulate(
         .annotate(n=Count("pk"))
         .order_by()
     )
-    denominators: dict[str, int] = {}
-    per_prefecture: dict[str, int] = {}
-    for row in body_rows:
-        denominators[row["category"]] = denominators.get(row["category"], 0) + row["n"]
-        per_prefecture[row["home"]] = per_prefecture.get(row["home"], 0) + row["n"]
-    categories = [c for c in MicCategory.values if c in denominators]
-    denominators[TOTAL] = sum(denominators.values())
+    body_counts = list(body_rows)
+
+    def bodies_in_scope(applies_to: str) -> tuple[dict[str, int], dict[str, int]]:
+        """({団体区分: bodies, TOTAL: all}, {prefecture code: bodies}) a measure applies to."""
+        by_category: dict[str, int] = {}
+        by_home: dict[str, int] = {}
+        for row in body_counts:
+            prefecture_row = row["category"] == MicCategory.PREFECTURE
+            n = row["n"] if applies(applies_to, prefecture=prefecture_row) else 0
+            by_category[row["category"]] = by_category.get(row["category"], 0) + n
+            by_home[row["home"]] = by_home.get(row["home"], 0) + n
+        by_category[TOTAL] = sum(by_category.values())
+        return by_category, by_home
+
+    denominators, per_prefecture = bodies_in_scope(AppliesTo.ALL)
+    categories = [c for c in MicCategory.values if c in denominators and c != TOTAL]
     names = dict(Body.objects.prefectures().values_list("code", "name"))
     prefectures = [(code, names[code], per_prefecture[code]) for code in sorted(per_prefecture)]
 
@@ -164,7 +184,7 @@ def tabulate(
     if prefecture is not None:
         results = results.of_prefecture(prefecture)
     answer_rows = (
-        Answer.objects.filter(assessment__in=results.values("pk"), measure__is_scored=True)
+        Answer.objects.filter(scoring.counted(), assessment__in=results.values("pk"))
         .filter(Q(level__isnull=False) | Q(not_applicable=True))
         .annotate(
             category=mic_category_expression("assessment__body__"),
@@ -184,6 +204,7 @@ def tabulate(
     measures = []
     for measure in Measure.objects.filter(guideline=guideline).scored():
         counts = MeasureCounts(ref=measure.ref, title=measure.title_ja)
+        counts.bodies_by_category, counts.bodies_by_prefecture = bodies_in_scope(measure.applies_to)
         counts.by_category = {c: dict.fromkeys(COLUMNS, 0) for c in [*categories, TOTAL]}
         counts.by_prefecture = {code: dict.fromkeys(COLUMNS, 0) for code, _n, _b in prefectures}
         for category, home, column, n in answered.get(measure.pk, []):
@@ -191,10 +212,10 @@ def tabulate(
             counts.by_category[TOTAL][column] += n
             counts.by_prefecture[home][column] += n
         for key, per_column in counts.by_category.items():
-            per_column[UNANSWERED] = denominators[key] - sum(per_column.values())
-        for code, _name, n in prefectures:
+            per_column[UNANSWERED] = counts.bodies_by_category[key] - sum(per_column.values())
+        for code, _name, _n in prefectures:
             per_column = counts.by_prefecture[code]
-            per_column[UNANSWERED] = n - sum(per_column.values())
+            per_column[UNANSWERED] = counts.bodies_by_prefecture[code] - sum(per_column.values())
         measures.append(counts)
     return Tabulation(
         guideline=guideline,
@@ -224,6 +245,12 @@ class MeasureTable:
     title: str
     table: str  # BY_CATEGORY or BY_PREFECTURE
     rows: list[TableRow]
+
+
+def _measure_bodies(measure: dict, table: str) -> dict[str, int]:
+    """A frozen measure's own denominators per row (releases made before they were frozen have
+    none: every measure then applied to every body, so the scope's denominators hold)."""
+    return measure.get("bodies", {}).get(table, {})
 
 
 class PublishedTables:
@@ -267,8 +294,14 @@ class PublishedTables:
         else:
             groups = [(code, name, code, n) for code, name, n in self.prefectures]
             counts = measure["by_prefecture"]
+        bodies = _measure_bodies(measure, table)
         return [
-            TableRow(key, label, code, [Cell(counts[key][c], n) for c, _l in self.columns])
+            TableRow(
+                key,
+                label,
+                code,
+                [Cell(counts[key][c], bodies.get(key, n)) for c, _l in self.columns],
+            )
             for key, label, code, n in groups
         ]
 
@@ -291,7 +324,10 @@ class PublishedTables:
                 m["ref"],
                 m["title"],
                 [
-                    Cell(sum(m["by_prefecture"][code][c] for c in wanted), n)
+                    Cell(
+                        sum(m["by_prefecture"][code][c] for c in wanted),
+                        _measure_bodies(m, BY_PREFECTURE).get(code, n),
+                    )
                     for code, _name, n in self.prefectures
                 ],
             )
@@ -318,7 +354,7 @@ class PublishedTables:
 def measure_export_dataset(
     survey_round: SurveyRound, *, prefecture: Body | None = None
 ) -> tablib.Dataset:
-    """Every body of the round × every scored measure: code, body, prefecture, 団体区分, the
+    """Every body of the round × every scored measure that applies to it: code, body, prefecture, 団体区分, the
     measure, its level or 該当なし with the reason (or 未回答), and the assessment's
     status; every text cell formula-safe. `prefecture` limits it to that prefecture and its
     municipalities. Three queries whatever the size: measures, assessments, answers."""
@@ -333,7 +369,7 @@ def measure_export_dataset(
     given = {
         (row[0], row[1]): row[2:]
         for row in Answer.objects.filter(
-            assessment__in=assessments.values("pk"), measure__is_scored=True
+            scoring.counted(), assessment__in=assessments.values("pk")
         ).values_list(
             "assessment_id", "measure_id", "level", "not_applicable", "not_applicable_reason"
         )
@@ -357,6 +393,8 @@ def measure_export_dataset(
     for a in assessments:
         body = a.body
         for measure in measures:
+            if not applies(measure.applies_to, prefecture=body.is_prefecture):
+                continue
             level, not_applicable, reason = given.get((a.pk, measure.pk), (None, False, ""))
             if not_applicable:
                 answer = level_names[levels.NOT_APPLICABLE]

@@ -37,8 +37,9 @@ def assessment_detail(request, body_code: str, fiscal_year: int, guideline_code:
     assessment = access.get_assessment_for_user(
         request.user, body_code, fiscal_year, guideline_code
     )
-    measures = Measure.objects.filter(guideline=assessment.guideline_id).scored()
-    by_measure = {a.measure_id: a for a in assessment.answers.all()}
+    measures = list(Measure.objects.to_answer(assessment))
+    answers = list(assessment.answers.select_related("measure"))
+    by_measure = {a.measure_id: a for a in answers}
     sections = filling.section_rows(assessment)
     refs = {row.section.pk: row.section.ref for row in sections}
     transitions = list(
@@ -55,6 +56,7 @@ def assessment_detail(request, body_code: str, fiscal_year: int, guideline_code:
             "scored": filling.scored(assessment),
             "sections": sections,
             "rows": [(m, by_measure.get(m.pk), refs.get(m.section_id or 0)) for m in measures],
+            "uncounted": filling.uncounted_answers(answers, measures),
             "transitions": transitions,
             "returned": next(
                 (t for t in reversed(transitions) if t.to_status == Assessment.Status.RETURNED),
@@ -96,7 +98,9 @@ def assessment_section(
     assessment = get(request.user, body_code, fiscal_year, guideline_code)
     section = _section_for(assessment, section_ref)
     measures = list(
-        Measure.objects.filter(section=section).scored().prefetch_related("level_descriptions")
+        Measure.objects.to_answer(assessment)
+        .filter(section=section)
+        .prefetch_related("level_descriptions")
     )
     current = {
         a.measure_id: a
@@ -283,10 +287,10 @@ def _section_url(assessment, section) -> str:
 
 def _measure_for(assessment: Assessment, measure_ref: str) -> Measure:
     return get_object_or_404(
-        Measure.objects.select_related("section").prefetch_related("level_descriptions"),
-        guideline=assessment.guideline_id,
+        Measure.objects.to_answer(assessment)
+        .select_related("section")
+        .prefetch_related("level_descriptions"),
         ref=measure_ref,
-        is_scored=True,
     )
 
 
@@ -481,7 +485,7 @@ def answers_confirm(request, body_code: str, fiscal_year: int, guideline_code: s
     assessment = access.get_rw_assessment_for_user(
         request.user, body_code, fiscal_year, guideline_code
     )
-    scored = Measure.objects.filter(guideline=assessment.guideline_id).scored()
+    scored = Measure.objects.to_answer(assessment)
     if request.POST.get("section"):
         section = _section_for(assessment, request.POST["section"])
         measures, back = list(scored.filter(section=section)), _section_url(assessment, section)

@@ -81,9 +81,11 @@ def build_year(
         if assessment.status == Status.NOT_STARTED:
             continue
         share = rng.uniform(0.3, 0.9) if assessment.status == Status.IN_PROGRESS else 1.0
+        # What the body answers (Measure.objects.to_answer): 5.4 of 2000 is the prefectures'.
+        own = [m for m in measures if m.applies_to_kind(assessment.body.kind)]
         answers.extend(
             drawn_answer(assessment, measure, rng, year_bonus=year_bonus)
-            for measure in measures[: round(len(measures) * share)]
+            for measure in own[: round(len(own) * share)]
         )
         transitions.extend(history_transitions(assessment))
     Answer.objects.bulk_create(answers, batch_size=batch_size)
