@@ -90,7 +90,7 @@ def test_evidence_goes_to_the_bucket_and_comes_back_through_the_access_check(
 ):
     settings.MEDIA_ROOT = tmp_path / "no-local-media"
     assessment = make_assessment("011002", 2026)
-    measures = section_measures(guideline_2003, "II.2")
+    measures = section_measures(guideline_2003, "II.5")
     client.force_login(sapporo_staff)
     assert post_evidence(client, assessment, measures, "計画書.pdf", PDF).status_code == 302
     answer = Answer.objects.get(assessment=assessment, measure=measures[0])
