@@ -49,8 +49,8 @@ class Browser:
         self.base, self.cookies = base, {}
         self.opener = urllib.request.build_opener(NoRedirect)
 
-    def request(self, path: str, data: dict | None = None, headers: dict | None = None):
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
+    def request(self, path: str, data: dict | None = None, headers: dict | None = None, raw=None):
+        body = urllib.parse.urlencode(data).encode() if data is not None else raw
         request = urllib.request.Request(self.base + path, data=body, headers=headers or {})
         request.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
         try:
