@@ -1,12 +1,22 @@
 """Demo accounts and realistic demo data (北海道, 2003 guideline, FY2025 and FY2026).
 
-Levels are drawn so that the share of bodies at level 3 or above resembles the national figures
-of MIC's surveys (see shared domain brief): e.g. 情報セキュリティポリシー ≈ 81% of municipalities,
-汎用受付システム ≈ 20%, CIO ≈ 60%, LGWAN 100%. The drawing is seeded by body and year, so the
-demo is the same on every machine.
+Levels are calibrated to what MIC counted (shared domain brief, 「地方公共団体における行政情報化の
+推進状況」). MIC asked yes/no (策定済, 導入済); in these rubrics "yes" is the level whose text says the
+thing exists — level 2 for most, level 3 where MIC's figure is the fuller state (一人一台パソコン on
+II.1.(2)①, 通則条例 in force on II.1.(3)②). Each figure is put on the measure it belongs to (MIC_TARGETS)
+and FY2025 is calibrated to it, the figures being from 2004–2010; FY2026 drifts up a little.
+
+A body's answers are correlated: each body has a latent maturity (larger kinds and prefectures higher
+on average, KIND_OFFSET, plus its own spread), and a measure's level is the number of the measure's
+thresholds that maturity plus a little noise passes. The thresholds are solved (bisection over the
+normal distribution, for the bodies the demo draws) so that the expected share at the MIC level is
+MIC's rate; the other thresholds are spaced LEVEL_STEP apart. Everything is seeded by body and year,
+so the demo is the same on every machine.
 """
 
 import datetime
+import functools
+import math
 import random
 from dataclasses import dataclass
 
@@ -31,26 +41,57 @@ GUIDELINE = "egov-2003"
 PAST_YEAR = 2025
 CURRENT_YEAR = 2026
 
-# Share of municipalities (M) and prefectures (P) at level 3 or above, by 2003 measure ref.
-NATIONAL_RATES = {
-    "II.1.(1)①": (0.61, 0.53),  # CIO任命 (2005-04)
-    "II.1.(1)②": (0.70, 1.00),  # 職員研修
-    "II.1.(1)③": (0.28, 0.96),  # 電子自治体構築計画
-    "II.1.(2)①": (0.76, 0.98),  # 1人1台PC
-    "II.1.(2)②": (1.00, 1.00),  # LGWAN接続
-    "II.1.(2)③": (0.99, 1.00),  # 住基ネット
-    "II.1.(2)④": (0.30, 0.60),  # 住基カード活用
-    "II.1.(2)⑤": (0.45, 0.90),  # 公的個人認証
-    "II.1.(3)①": (0.35, 0.70),
-    "II.1.(3)②": (0.20, 0.79),  # 汎用受付システム
-    "II.1.(3)③": (0.14, 0.85),  # 電子調達・申告・決済 (通則条例 14%)
-    "II.1.(3)④": (0.40, 0.90),
-    "II.3.(1)": (0.81, 1.00),  # 情報セキュリティポリシー
-    "II.3.(2)": (0.82, 1.00),  # 個人情報保護条例
-    "II.3.(3)": (0.70, 1.00),  # セキュリティ研修
-    "II.5.(3)": (0.30, 0.70),  # 統合型GIS
+
+@dataclass(frozen=True)
+class MicFigure:
+    label: str
+    surveyed: str  # when MIC counted it
+    level: int  # the rubric level that means MIC's "yes"
+    municipal: float
+    prefectural: float
+
+
+# What MIC counted, on the measure it belongs to (domain brief, "Rates of bodies").
+MIC_TARGETS: dict[str, tuple[MicFigure, ...]] = {
+    # CIOを任命し又は推進委員会を設置している (level 2)
+    "II.1.(1)①": (MicFigure("CIO任命", "2005-04", 2, 0.605, 0.532),),
+    # 計画は策定された (level 2)
+    "II.1.(1)③": (MicFigure("電子自治体構築計画策定", "2005-04", 2, 0.284, 0.957),),
+    # 本庁舎に庁内LAN (level 2); 事務職員一人一台のパソコン (level 3)
+    "II.1.(2)①": (
+        MicFigure("庁内LAN", "2005-04", 2, 0.988, 1.0),
+        MicFigure("1人1台PC", "2005-04", 3, 0.764, 0.979),
+    ),
+    # LGWANに接続した (level 2)
+    "II.1.(2)②": (MicFigure("LGWAN接続", "end FY2003", 2, 1.0, 1.0),),
+    # 汎用受付システムを導入 (level 2); 通則条例を施行 (level 3)
+    "II.1.(3)②": (
+        MicFigure("汎用受付システム導入", "2005-04", 2, 0.204, 0.787),
+        MicFigure("オンライン化通則条例", "2005-04", 3, 0.144, 0.851),
+    ),
+    # 基本方針と対策基準は策定 (level 2)
+    "II.3.(1)": (MicFigure("情報セキュリティポリシー策定", "2004-10", 2, 0.808, 1.0),),
+    # 条例はある (level 2)
+    "II.3.(2)": (MicFigure("個人情報保護条例", "2004-04", 2, 0.820, 1.0),),
+    # 研修を実施している (level 2)
+    "II.3.(3)": (MicFigure("セキュリティ研修実施", "2010-04", 2, 0.702, 1.0),),
 }
+# Measures MIC gave no figure for: the share at level 2 or above is a plain guess.
 DEFAULT_RATE = (0.45, 0.80)
+# Average latent maturity by kind of body (standard deviations of the spread between bodies).
+KIND_OFFSET = {
+    "prefecture": 1.2,
+    "designated_city": 1.2,
+    "special_ward": 0.6,
+    "core_city": 0.8,
+    "city": 0.3,
+    "town": -0.15,
+    "village": -0.3,
+}
+BODY_SPREAD = 0.8  # between bodies of one kind
+MEASURE_NOISE = 0.6  # between a body's measures: levels within a body are correlated
+LEVEL_STEP = 0.9  # latent distance between a measure's successive levels
+YEAR_DRIFT = 0.15  # FY2026 against FY2025, in latent units
 # Measures that many bodies legitimately mark 該当なし, with the reason they give.
 NOT_APPLICABLE = {
     "II.5.(1)": (0.55, "合併の予定がないため"),
@@ -73,19 +114,86 @@ class Draw:
     not_applicable_reason: str = ""
 
 
+def _normal_cdf(x: float) -> float:
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+
+def _share_above(threshold: float, offsets: tuple[float, ...]) -> float:
+    """Expected share of bodies (maturity offset + body spread + noise) above `threshold`."""
+    spread = math.hypot(BODY_SPREAD, MEASURE_NOISE)
+    return sum(1.0 - _normal_cdf((threshold - o) / spread) for o in offsets) / len(offsets)
+
+
+def _solve(rate: float, offsets: tuple[float, ...]) -> float:
+    """The threshold above which the expected share is `rate` (bisection)."""
+    low, high = -10.0, 10.0
+    for _ in range(60):
+        middle = (low + high) / 2
+        if _share_above(middle, offsets) > rate:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
+
+
+@functools.cache
+def thresholds(measure_ref: str, offsets: tuple[float, ...], prefectural: bool) -> tuple:
+    """The latent thresholds of levels 1–4 of a measure, for a population of body offsets.
+
+    A figure of 100% (LGWAN) only says every body is at its level or above: the levels above
+    are spaced from the plain guess instead of from a threshold at minus infinity.
+    """
+    default = MicFigure("", "", 2, DEFAULT_RATE[0], DEFAULT_RATE[1])
+    figures = MIC_TARGETS.get(measure_ref, (default,))
+    rate = {f.level: f.prefectural if prefectural else f.municipal for f in figures}
+    fixed = {level: _solve(r, offsets) for level, r in rate.items() if r < 1.0}
+    if not fixed:
+        fixed = {default.level: _solve(DEFAULT_RATE[prefectural], offsets)}
+    anchor_level, anchor = min(fixed.items())
+    levels: list[float] = []
+    for level in range(1, 5):
+        if level in fixed:
+            levels.append(fixed[level])
+        elif level < anchor_level:
+            levels.append(anchor - (anchor_level - level) * LEVEL_STEP)
+        else:
+            below = max(k for k in fixed if k < level)
+            levels.append(fixed[below] + (level - below) * LEVEL_STEP)
+    for level, r in rate.items():
+        if r >= 1.0:  # everyone is at this level or above
+            levels[:level] = [-math.inf] * level
+    return tuple(levels)
+
+
+def body_maturity(body: Body, fiscal_year: int) -> float:
+    """A body's latent maturity: its kind's offset plus its own, fixed across years."""
+    own = random.Random(f"maturity:{body.code}").gauss(0.0, BODY_SPREAD)
+    drift = YEAR_DRIFT * max(0, fiscal_year - PAST_YEAR)
+    return KIND_OFFSET.get(body.kind, 0.0) + own + drift
+
+
 def draw_answer(
-    rng: random.Random, measure_ref: str, *, is_prefecture: bool, year_bonus: float = 0.0
+    rng: random.Random,
+    measure_ref: str,
+    *,
+    maturity: float,
+    population: tuple[float, ...],
+    is_prefecture: bool,
 ) -> Draw:
-    """Draw one plausible answer: level ≥ 3 with the measure's national rate, else 0–2."""
+    """One plausible answer for a body of `maturity`: the thresholds its maturity plus noise
+    passes, calibrated for `population` (the kind offsets of the bodies drawn alike)."""
     if measure_ref in NOT_APPLICABLE and not is_prefecture:
         share, reason = NOT_APPLICABLE[measure_ref]
         if rng.random() < share:
             return Draw(None, reason)
-    municipal, prefectural = NATIONAL_RATES.get(measure_ref, DEFAULT_RATE)
-    rate = min(1.0, (prefectural if is_prefecture else municipal) + year_bonus)
-    if rng.random() < rate:
-        return Draw(rng.choices((3, 4), weights=(80, 20))[0])
-    return Draw(rng.choices((0, 1, 2), weights=(25, 35, 40))[0])
+    latent = maturity + rng.gauss(0.0, MEASURE_NOISE)
+    passed = thresholds(measure_ref, population, is_prefecture)
+    return Draw(sum(latent >= t for t in passed))
+
+
+def population_of(bodies) -> tuple[float, ...]:
+    """The kind offsets of a set of bodies (prefectures and municipalities apart)."""
+    return tuple(sorted(KIND_OFFSET.get(b.kind, 0.0) for b in bodies))
 
 
 def ensure_demo_users() -> list[User]:
@@ -107,12 +215,17 @@ def drawn_answer(
     measure: Measure,
     rng: random.Random,
     *,
-    year_bonus: float = 0.0,
+    population: tuple[float, ...],
     **fields,
 ) -> Answer:
     """An unsaved answer with a level (or 該当なし) drawn as `draw_answer` does."""
+    body = assessment.body
     draw = draw_answer(
-        rng, measure.ref, is_prefecture=assessment.body.is_prefecture, year_bonus=year_bonus
+        rng,
+        measure.ref,
+        maturity=body_maturity(body, assessment.fiscal_year),
+        population=population,
+        is_prefecture=body.is_prefecture,
     )
     return Answer(
         assessment=assessment,
@@ -190,14 +303,14 @@ def fill_answers(
     rng: random.Random,
     *,
     share: float = 1.0,
-    year_bonus: float = 0.0,
+    population: tuple[float, ...],
     user: User | None = None,
 ) -> int:
     """Create answers for `share` of the measures (in order), drawn as above."""
     count = round(len(measures) * share)
     answers = []
     for measure in measures[:count]:
-        answer = drawn_answer(assessment, measure, rng, year_bonus=year_bonus, updated_by=user)
+        answer = drawn_answer(assessment, measure, rng, population=population, updated_by=user)
         answer.department = "情報政策課" if rng.random() < 0.6 else "総務課"
         if answer.level is not None:
             answer.target_level = min(4, answer.level + 1)
@@ -243,7 +356,10 @@ def build_demo_assessments(users: dict[str, User]) -> int:
                 "body_id", flat=True
             )
         )
-        bodies = Body.objects.municipalities().filter(prefecture__code="010006").order_by("code")
+        bodies = list(
+            Body.objects.municipalities().filter(prefecture__code="010006").order_by("code")
+        )
+        population = population_of(bodies)
         for body in bodies:
             if body.pk in existing:
                 continue
@@ -269,12 +385,13 @@ def build_demo_assessments(users: dict[str, User]) -> int:
                 submitted_at=submitted_at,
                 approved_at=approved_at,
             )
-            bonus = 0.05 if fiscal_year == CURRENT_YEAR else 0.0
             if status == Assessment.Status.IN_PROGRESS:
                 share = 0.5 if body.code == "011002" else rng.uniform(0.2, 0.9)
-                fill_answers(assessment, measures, rng, share=share, year_bonus=bonus, user=staff)
+                fill_answers(
+                    assessment, measures, rng, share=share, population=population, user=staff
+                )
             elif status != Assessment.Status.NOT_STARTED:
-                fill_answers(assessment, measures, rng, year_bonus=bonus, user=staff)
+                fill_answers(assessment, measures, rng, population=population, user=staff)
                 AssessmentTransition.objects.bulk_create(
                     history_transitions(
                         assessment,

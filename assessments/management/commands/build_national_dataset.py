@@ -1,8 +1,9 @@
 """National-scale data: every body × several fiscal years × every scored measure.
 
 1,788 bodies × 3 years × 35 scored measures of egov-2003 ≈ 188k answers, written with
-bulk_create in batches. Levels are drawn as in the demo (assessments/demo.py draw_answer, seeded
-by body and year, so every run builds the same data). Statuses are mostly submitted/approved;
+bulk_create in batches. Levels are drawn as in the demo (assessments/demo.py draw_answer:
+calibrated to MIC's figures, prefectures and municipalities apart, seeded by body and year, so
+every run builds the same data). Statuses are mostly submitted/approved;
 the latest year also has bodies still at work. Bodies that already have an assessment for a
 year are left alone, so running it again adds nothing; --reset deletes those years first.
 """
@@ -14,7 +15,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from assessments.demo import drawn_answer, fiscal_date, history_transitions
+from assessments.demo import drawn_answer, fiscal_date, history_transitions, population_of
 from assessments.models import (
     Answer,
     Assessment,
@@ -36,7 +37,7 @@ LATEST_YEAR_STATUSES = (
 
 @transaction.atomic
 def build_year(
-    guideline: Guideline, fiscal_year: int, *, latest: bool, year_bonus: float, batch_size: int
+    guideline: Guideline, fiscal_year: int, *, latest: bool, batch_size: int
 ) -> tuple[int, int]:
     """Create the missing assessments of one fiscal year; return (assessments, answers)."""
     measures = list(Measure.objects.filter(guideline=guideline, is_scored=True).order_by("order"))
@@ -50,7 +51,13 @@ def build_year(
             "body_id", flat=True
         )
     )
-    bodies = [b for b in Body.objects.order_by("code") if b.pk not in taken]
+    everyone = list(Body.objects.order_by("code"))
+    # Levels are calibrated for the prefectures and the municipalities apart (assessments.demo).
+    populations = {
+        True: population_of(b for b in everyone if b.is_prefecture),
+        False: population_of(b for b in everyone if not b.is_prefecture),
+    }
+    bodies = [b for b in everyone if b.pk not in taken]
     choices, weights = LATEST_YEAR_STATUSES if latest else PAST_YEAR_STATUSES
     assessments, rngs = [], []
     for body in bodies:
@@ -84,7 +91,9 @@ def build_year(
         # What the body answers (Measure.objects.to_answer): 5.4 of 2000 is the prefectures'.
         own = [m for m in measures if m.applies_to_kind(assessment.body.kind)]
         answers.extend(
-            drawn_answer(assessment, measure, rng, year_bonus=year_bonus)
+            drawn_answer(
+                assessment, measure, rng, population=populations[assessment.body.is_prefecture]
+            )
             for measure in own[: round(len(own) * share)]
         )
         transitions.extend(history_transitions(assessment))
@@ -126,7 +135,6 @@ class Command(BaseCommand):
                 guideline,
                 year,
                 latest=year == years[-1],
-                year_bonus=0.03 * (year - years[0]),
                 batch_size=batch_size,
             )
             self.stdout.write(
