@@ -64,6 +64,7 @@ def context(
 
 
 @pytest.mark.parametrize("name", sorted(MATRIX))
+@pytest.mark.usefixtures("thread_safe_default_cache")  # /readyz/'s cache check runs on a thread
 def test_each_role_gets_what_the_matrix_says(client, context, name):
     failures = []
     for entry in MATRIX[name]:

@@ -4,11 +4,14 @@ Prefecture pages belong to 北海道 (the reviewer's prefecture): municipal staf
 never reviewers), the 青森県 reviewer 404 (another prefecture), the national admin 200.
 """
 
+import io
 import uuid
 import zipfile
 
+from django.core.files.base import ContentFile
+
 from assessments.models import Body, Guideline, ReportBatch
-from assessments.reports.batch import batch_zip_path
+from assessments.reports.batch import batch_storage, batch_zip_name
 from tests.access import (
     LOGIN,
     ROLES,
@@ -43,10 +46,11 @@ def prepare(ctx) -> None:
         total=1,
         done=1,
     )
-    path = batch_zip_path(batch)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w") as archive:
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as archive:
         archive.writestr("011002_2026_egov-2003.pdf", b"%PDF-1.7 test")
+    batch.zip_name = batch_storage().save(batch_zip_name(batch), ContentFile(data.getvalue()))
+    batch.save(update_fields=["zip_name"])
     ctx.extra["batch"] = batch
 
 
