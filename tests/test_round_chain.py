@@ -218,13 +218,15 @@ def test_remind_now_is_recorded_and_counts_as_the_days_email(
     sapporo = in_round("011002")
     client.force_login(people["hokkaido"])
     url = reverse("round_follow_up", kwargs={"guideline_code": "egov-2003", "fiscal_year": 2026})
-    with django_capture_on_commit_callbacks(execute=False):
+    # A fixed day that is not one of the round's scheduled days (the day after the due date and
+    # weekly after it would also send the reviewer's digest): 2026-12-02 JST.
+    with at_utc(2026, 12, 2, 3, 0), django_capture_on_commit_callbacks(execute=False):
         client.post(url, {"assessment": [sapporo.pk]})
     assert mails_to() == ["sapporo-a@example.jp", "sapporo-b@example.jp"]
     manual = Reminder.objects.filter(kind="manual")
     assert manual.count() == 2 and {r.by for r in manual} == {people["hokkaido"]}
     with django_capture_on_commit_callbacks(execute=False):
-        send(timezone.localdate().isoformat())
+        send("2026-12-02")
     assert OutboundMail.objects.count() == 2  # nobody gets a second e-mail that day
 
 
