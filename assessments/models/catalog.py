@@ -79,13 +79,12 @@ class MeasureQuerySet(models.QuerySet):
         """The headings at the guideline's section depth (章), in order."""
         return self.filter(depth=models.F("guideline__section_depth")).order_by("order")
 
-    def scored_sections(self, body: "Body | None" = None, *, kind: str = "") -> Self:
+    def scored_sections(self, kind: str = "") -> Self:
         """Sections holding at least one scored measure, each with `to_answer` (how many).
 
-        With a `body` (or a body `kind`), only the measures that apply to it count (a section of
+        With a body `kind`, only the measures that apply to it count (a section of
         prefecture-only measures is then left out for a municipality); else every scored one.
         """
-        kind = body.kind if body is not None else kind
         counted = Q(section_measures__is_scored=True)
         if kind:
             counted &= Q(section_measures__applies_to__in=values_for_kind(kind))

@@ -320,7 +320,7 @@ def prefecture_summary_context(prefecture: Body, guideline: Guideline, fiscal_ye
     }
     # The summary lists municipalities only: what a municipality answers (any municipal kind).
     municipal = Body.Kind.CITY
-    sections = list(Measure.objects.filter(guideline=guideline).scored_sections(kind=municipal))
+    sections = list(Measure.objects.filter(guideline=guideline).scored_sections(municipal))
     per_section = Answer.objects.section_totals([a.pk for a in assessments.values()])
     empty = SectionTotals()
     rows = []

@@ -102,7 +102,7 @@ def comparison(assessment: Assessment) -> Comparison:
         .get(pk=assessment.pk)
     )
     sections = list(
-        Measure.objects.filter(guideline=assessment.guideline_id).scored_sections(scored.body)
+        Measure.objects.filter(guideline=assessment.guideline_id).scored_sections(scored.body.kind)
     )
     own = Answer.objects.section_totals([assessment.pk])
     averages = comparison_for(scored)

@@ -42,7 +42,7 @@ def section_rows(assessment: Assessment) -> list[SectionRow]:
     Two queries: the sections with their number of scored measures, and the section totals.
     """
     sections = Measure.objects.filter(guideline=assessment.guideline_id).scored_sections(
-        assessment.body
+        assessment.body.kind
     )
     totals = Answer.objects.section_totals([assessment.pk])
     return [
@@ -79,7 +79,7 @@ def comments_by_measure(assessment: Assessment, **filters) -> dict[int, list[Rev
 def next_section(assessment: Assessment, section: Measure) -> Measure | None:
     return (
         Measure.objects.filter(guideline=assessment.guideline_id)
-        .scored_sections(assessment.body)
+        .scored_sections(assessment.body.kind)
         .filter(order__gt=section.order)
         .first()
     )

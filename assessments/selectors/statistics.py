@@ -393,7 +393,7 @@ def measure_export_dataset(
     for a in assessments:
         body = a.body
         for measure in measures:
-            if not applies(measure.applies_to, prefecture=body.is_prefecture):
+            if not measure.applies_to_kind(body.kind):
                 continue
             level, not_applicable, reason = given.get((a.pk, measure.pk), (None, False, ""))
             if not_applicable:
