@@ -290,6 +290,18 @@ def _answers_save(assessment, user, inputs, source, all_or_nothing, stored) -> S
 
 def _guarded_update(updates, user, now) -> None:
     """One UPDATE for every row, each guarded by the version it was loaded with."""
+    if len(updates) == 1:  # an autosave: the plain UPDATE … WHERE pk AND version
+        answer, expected = updates[0]
+        count = Answer.objects.filter(pk=answer.pk, version=expected).update(
+            **{name: getattr(answer, name) for name in TRACKED_FIELDS},
+            version=F("version") + 1,
+            updated_by=user,
+            updated_at=now,
+        )
+        if count != 1:
+            raise _Retry
+        answer.version = expected + 1
+        return
     guard = Q()
     for answer, expected in updates:
         guard |= Q(pk=answer.pk, version=expected)

@@ -18,6 +18,7 @@ from django.db import transaction
 
 from assessments.applicability import AppliesTo
 from assessments.models import CrosswalkLink, Guideline, LevelDescription, Measure
+from assessments.models.catalog import catalog_changes
 
 CATALOG_DIR = settings.BASE_DIR / "fixtures" / "guidelines"
 CROSSWALK_FILE = "crosswalk.json"
@@ -168,6 +169,7 @@ def _check_crosswalk() -> None:
 
 
 @transaction.atomic
+@catalog_changes()
 def load_catalog(directory: Path = CATALOG_DIR) -> Counter:
     """Load every guideline file of `directory`, then the crosswalk. Returns what changed."""
     stats: Counter = Counter()

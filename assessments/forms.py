@@ -1,4 +1,5 @@
-"""Every form of the app, each with its crispy FormHelper (templates render `{% crispy form %}`).
+"""Every form of the app, each with its crispy FormHelper (templates render `{% crispy form %}`)
+but AnswerForm, whose fields assessments/answer_fields.py writes (a section page holds 14).
 
 Filling: one answer form per measure (a section page holds several), starting an assessment.
 Review: a comment on a measure, return, approve. Dashboards: the filters. Rounds: opening one.
@@ -8,7 +9,7 @@ from typing import cast
 
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Div, Field, Fieldset, Layout, Row
+from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -84,6 +85,17 @@ class AnswerForm(forms.Form):
         "evidence_url",
         "department",
         "improvement_plan",
+    )
+
+    # The fields after level, not_applicable_reason, note and department, grouped as on the page
+    # (assessments/answer_fields.py writes the HTML: no crispy layout, see there why).
+    FIELDSETS = (
+        ("answer-evidence", gettext_lazy("根拠資料"), ("evidence_file", "evidence_url")),
+        (
+            "answer-plan",
+            gettext_lazy("改善計画"),
+            ("target_level", "target_fiscal_year", "improvement_plan"),
+        ),
     )
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
@@ -162,21 +174,6 @@ class AnswerForm(forms.Form):
             "%(allowed)s、%(size)s まで。新しいファイルを選ぶと置き換えます。"
             "ファイルは「この章を保存」を押したときに保存されます。"
         ) % {"allowed": ALLOWED_LABEL, "size": _max_size_label()}
-        self.helper = inner_helper(self)
-        self.helper.layout = Layout(
-            "version",
-            Field("level", wrapper_class="level-choice"),
-            "not_applicable_reason",
-            Div("note", "department", css_class="answer-details"),
-            Fieldset(_("根拠資料"), "evidence_file", "evidence_url", css_class="answer-evidence"),
-            Fieldset(
-                _("改善計画"),
-                "target_level",
-                "target_fiscal_year",
-                "improvement_plan",
-                css_class="answer-plan",
-            ),
-        )
 
     def clean(self):
         cleaned = super().clean() or {}

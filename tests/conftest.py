@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from assessments.catalog import load_catalog
 from assessments.models import Assessment, Body, Guideline, Measure, User
 from assessments.registry import load_bodies
+from assessments.selectors import catalog as catalog_memory
 from tests.support import BROWSER_CONTEXT, CHROMIUM, CHROMIUM_ARGS, make_user
 
 # Playwright's sync API runs an event loop in this thread; Django would refuse ORM calls.
@@ -46,6 +47,15 @@ def japanese():
     """Every test starts in Japanese: a request in English must not leak into the next test."""
     with translation.override(settings.LANGUAGE_CODE):
         yield
+
+
+@pytest.fixture(autouse=True)
+def fresh_catalog_memory():
+    """Each test reads the catalog from its own database: a test's rolled-back catalog changes
+    can leave a guideline's revision where an earlier test's kept catalog had it."""
+    catalog_memory.forget()
+    yield
+    catalog_memory.forget()
 
 
 @pytest.fixture(scope="session")

@@ -567,12 +567,32 @@ def test_section_page_query_count_does_not_grow_with_measures(
     _fill(assessment, measures)
     client.force_login(sapporo_staff)
     url = section_url(assessment, ref)
-    client.get(url)  # the first page of a session stamps its start
-    # session, user; assessment; section; its measures + level descriptions (2); answers;
-    # sections with counts + section scores (2); overall score; review comments; next section;
-    # (the session is not written)
-    with django_assert_num_queries(12):
+    client.get(url)  # the first page of a session stamps its start (and reads the catalog)
+    # session, user; assessment; answers; review comments; section totals (the overall score
+    # is their sum). The guideline's sections and measures are kept in memory
+    # (selectors/catalog.py); the session is not written.
+    with django_assert_num_queries(6):
         assert client.get(url).status_code == 200
+
+
+def test_section_page_reads_the_catalog_once_per_revision(
+    client, sapporo_staff, assessment, guideline_2003, django_assert_num_queries
+):
+    """The catalog is read on the first page (4 queries) and again only after a change of a
+    measure or a level text, which the next page shows."""
+    client.force_login(sapporo_staff)
+    url = section_url(assessment, "II.4")
+    client.get(url)
+    with django_assert_num_queries(6):
+        client.get(url)
+    measure = section_measures(guideline_2003, "II.4")[0]
+    text = measure.level_descriptions.get(level=2)
+    text.description_ja = "直したレベル2の説明"
+    text.save()
+    with django_assert_num_queries(6 + 4):  # sections, their counts, measures, level texts
+        assert "直したレベル2の説明" in client.get(url).content.decode()
+    with django_assert_num_queries(6):
+        client.get(url)
 
 
 @pytest.mark.parametrize("ref", ["II.4", "II.1"])
@@ -587,11 +607,10 @@ def test_section_save_query_count_does_not_grow_with_measures(
     data = section_post(
         measures, {m.pk: {"level": "4"} for m in measures}, {m.pk: 1 for m in measures}
     )
-    # session, user; assessment; section; measures + level descriptions (2); answers;
-    # save: savepoint, lock assessment, current answers, one guarded UPDATE of every answer,
-    # one INSERT of the changes, assessment version, release; next section;
-    # messages (the session is not written)
-    with django_assert_num_queries(14):
+    # session, user; assessment; answers; save: savepoint, lock assessment, current answers,
+    # one guarded UPDATE of every answer, one INSERT of the changes, assessment version,
+    # release; messages (the catalog is kept in memory; the session is not written)
+    with django_assert_num_queries(11):
         assert client.post(url, data).status_code == 302
     assert set(Answer.objects.values_list("level", flat=True)) == {4}
     assert AnswerChange.objects.count() == len(measures)
@@ -606,9 +625,9 @@ def test_overview_query_count_does_not_grow_with_the_guideline(
     _fill(assessment, Measure.objects.filter(guideline=guideline, is_scored=True))
     client.force_login(sapporo_staff)
     client.get(assessment.get_absolute_url())
-    # session, user; assessment; measures; answers; sections + section scores (2);
-    # overall score; transitions (the session is not written)
-    with django_assert_num_queries(9):
+    # session, user; assessment; answers; section totals (the overall score is their sum);
+    # transitions (the catalog is kept in memory; the session is not written)
+    with django_assert_num_queries(6):
         assert client.get(assessment.get_absolute_url()).status_code == 200
 
 
@@ -621,11 +640,11 @@ def test_autosave_query_count_does_not_grow_with_the_guideline(
     measure = Measure.objects.filter(guideline=guideline, is_scored=True).last()
     _fill(assessment, Measure.objects.filter(guideline=guideline, is_scored=True))
     client.force_login(sapporo_staff)
-    client.get(reverse("home"))
+    client.get(assessment.get_absolute_url())  # the page the autosave is made from
     url = measure_url("answer_autosave", assessment, measure.ref)
-    # session, user; assessment; measure + level descriptions (2); save: savepoint, lock,
-    # current answer, guarded UPDATE, change, assessment version, release (the session is not written)
-    with django_assert_num_queries(12):
+    # session, user; assessment; save: savepoint, lock, current answer, guarded UPDATE, change,
+    # assessment version, release (the measure is the kept catalog's; the session is not written)
+    with django_assert_num_queries(10):
         assert client.post(url, fields(measure, version=1, level="4")).json()["ok"]
 
 
@@ -639,9 +658,9 @@ def test_history_query_count_does_not_grow_with_changes(
     for version in range(saves):
         client.post(autosave, fields(measure, version=version, level=str(version % 5)))
     url = measure_url("answer_history", assessment, measure.ref)
-    # session, user; assessment; measure with section + level descriptions (2);
-    # count of the changes (new: pagination); changes with their authors (the session is not written)
-    with django_assert_num_queries(7):
+    # session, user; assessment; count of the changes (new: pagination); changes with their
+    # authors (the measure is the kept catalog's; the session is not written)
+    with django_assert_num_queries(5):
         html = html_of(client.get(url))
     assert html.count("自動保存") == saves
 

@@ -369,6 +369,7 @@ class SectionTotals:
     answered: int = 0
     earned: int = 0
     possible: int = 0
+    not_applicable: int = 0
 
     @property
     def score(self) -> Decimal | None:
@@ -395,6 +396,7 @@ class AnswerQuerySet(models.QuerySet):
                 answered=row["answered_count"],
                 earned=row["score_earned"] or 0,
                 possible=row["score_possible"] or 0,
+                not_applicable=row["not_applicable_count"],
             )
             for row in rows
         }

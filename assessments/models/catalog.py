@@ -1,10 +1,14 @@
 """The catalog: guidelines, their numbered measures, level descriptions and the crosswalk."""
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Self
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -39,6 +43,9 @@ class Guideline(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(4)],
         help_text=_("画面の章・章別スコアに使う階層（1 = 最上位）。"),
     )
+    # Raised whenever a measure or level text of the guideline is saved or deleted (below), so
+    # that what is kept of the catalog between requests (selectors/catalog.py) is keyed by it.
+    revision = models.PositiveIntegerField(_("改訂番号"), default=1, editable=False)
 
     class Meta:
         verbose_name = _("指針")
@@ -240,3 +247,52 @@ class CrosswalkLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} → {self.target}"
+
+
+# --- Revisions ---------------------------------------------------------------------------------
+# Every change of a measure or of a level text raises its guideline's `revision`: pages keep the
+# catalog in memory per (guideline, revision) and so never show a text older than the database.
+# The loader writes hundreds of rows: inside `catalog_changes()` the revisions are raised once,
+# at the end, for every guideline.
+
+_deferred = threading.local()
+
+
+@contextmanager
+def catalog_changes() -> Iterator[None]:
+    """Raise the revision of every guideline once when the block ends, instead of per row."""
+    if getattr(_deferred, "active", False):  # already inside one
+        yield
+        return
+    _deferred.active, _deferred.changed = True, False
+    try:
+        yield
+        changed = _deferred.changed
+    finally:
+        _deferred.active, _deferred.changed = False, False
+    if changed:  # not after an error: the transaction is rolled back anyway
+        Guideline.objects.update(revision=F("revision") + 1)
+
+
+def _raise_revision(guidelines: Q) -> None:
+    if getattr(_deferred, "active", False):
+        _deferred.changed = True
+    else:
+        Guideline.objects.filter(guidelines).update(revision=F("revision") + 1)
+
+
+def _measure_changed(sender, instance: Measure, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        _raise_revision(Q(pk=instance.guideline_id))
+
+
+def _level_text_changed(sender, instance: LevelDescription, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        _raise_revision(Q(measures=instance.measure_id))
+
+
+for _model, _receiver in ((Measure, _measure_changed), (LevelDescription, _level_text_changed)):
+    post_save.connect(_receiver, sender=_model, dispatch_uid=f"catalog-revision-{_model.__name__}")
+    post_delete.connect(
+        _receiver, sender=_model, dispatch_uid=f"catalog-revision-{_model.__name__}-delete"
+    )

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from assessments import levels
 from assessments.models import Answer, Assessment, Measure, ReviewComment
 from assessments.models.assessments import TRACKED_FIELDS, SectionTotals
+from assessments.selectors.catalog import catalog_for
 
 
 @dataclass
@@ -36,24 +37,38 @@ class SectionRow:
         return self.totals.score
 
 
-def section_rows(assessment: Assessment) -> list[SectionRow]:
-    """The guideline's sections that hold scored measures, with progress and score.
+def progress(assessment: Assessment) -> tuple[Assessment, list[SectionRow]]:
+    """The assessment annotated with its progress and score, and its sections' rows.
 
-    Two queries: the sections with their number of scored measures, and the section totals.
+    One grouped query (the section totals); the overall figures are their sums, which is what
+    AssessmentQuerySet.with_scores() computes over the same answers (scoring.totals), and the
+    number to answer is the catalog's (selectors/catalog.py). The annotations are set on
+    `assessment` itself, as with_scores() would.
     """
-    sections = Measure.objects.filter(guideline=assessment.guideline_id).scored_sections(
-        assessment.body.kind
-    )
+    catalog = catalog_for(assessment)
     totals = Answer.objects.section_totals([assessment.pk])
-    return [
+    rows = [
         SectionRow(s, s.to_answer, totals.get((assessment.pk, s.pk), SectionTotals()))
-        for s in sections
+        for s in catalog.scored_sections
     ]
+    every = list(totals.values())  # measures outside any section count too
+    earned, possible = sum(t.earned for t in every), sum(t.possible for t in every)
+    assessment.answered_count = sum(t.answered for t in every)
+    assessment.not_applicable_count = sum(t.not_applicable for t in every)
+    assessment.to_answer_count = catalog.to_answer_count
+    assessment.score_earned = earned if possible else None
+    assessment.score_possible = possible if possible else None
+    return assessment, rows
+
+
+def section_rows(assessment: Assessment) -> list[SectionRow]:
+    """The guideline's sections that hold scored measures, with progress and score."""
+    return progress(assessment)[1]
 
 
 def scored(assessment: Assessment) -> Assessment:
-    """The assessment again, annotated with its progress and score (one query)."""
-    return Assessment.objects.with_scores().get(pk=assessment.pk)
+    """The assessment annotated with its progress and score (see `progress`)."""
+    return progress(assessment)[0]
 
 
 def uncounted_answers(answers: Iterable[Answer], counted: Iterable[Measure]) -> list[Answer]:
@@ -77,12 +92,7 @@ def comments_by_measure(assessment: Assessment, **filters) -> dict[int, list[Rev
 
 
 def next_section(assessment: Assessment, section: Measure) -> Measure | None:
-    return (
-        Measure.objects.filter(guideline=assessment.guideline_id)
-        .scored_sections(assessment.body.kind)
-        .filter(order__gt=section.order)
-        .first()
-    )
+    return catalog_for(assessment).next_section(section)
 
 
 def open_fixes(assessment: Assessment) -> list[ReviewComment]:

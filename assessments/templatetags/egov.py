@@ -6,8 +6,15 @@ from django.utils.html import format_html_join
 
 from assessments import fiscal_year as fy
 from assessments import rounds, scoring
+from assessments.answer_fields import render_answer_fields
 
 register = template.Library()
+
+
+@register.simple_tag
+def answer_fields(form):
+    """An AnswerForm's fields (assessments/answer_fields.py: without crispy, for speed)."""
+    return render_answer_fields(form)
 
 
 @register.filter

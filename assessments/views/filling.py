@@ -26,6 +26,7 @@ from assessments.models import (
 )
 from assessments.scoring import FORMULA
 from assessments.selectors import filling
+from assessments.selectors.catalog import catalog_for
 
 HISTORY_PAGE_SIZE = 50
 
@@ -37,10 +38,10 @@ def assessment_detail(request, body_code: str, fiscal_year: int, guideline_code:
     assessment = access.get_assessment_for_user(
         request.user, body_code, fiscal_year, guideline_code
     )
-    measures = list(Measure.objects.to_answer(assessment))
+    measures = catalog_for(assessment).measures
     answers = list(assessment.answers.select_related("measure"))
     by_measure = {a.measure_id: a for a in answers}
-    sections = filling.section_rows(assessment)
+    scored, sections = filling.progress(assessment)
     refs = {row.section.pk: row.section.ref for row in sections}
     transitions = list(
         AssessmentTransition.objects.filter(assessment=assessment)
@@ -53,7 +54,7 @@ def assessment_detail(request, body_code: str, fiscal_year: int, guideline_code:
         "assessments/assessment_detail.html",
         {
             "assessment": assessment,
-            "scored": filling.scored(assessment),
+            "scored": scored,
             "sections": sections,
             "rows": [(m, by_measure.get(m.pk), refs.get(m.section_id or 0)) for m in measures],
             "uncounted": filling.uncounted_answers(answers, measures),
@@ -75,12 +76,10 @@ def assessment_detail(request, body_code: str, fiscal_year: int, guideline_code:
 
 
 def _section_for(assessment: Assessment, section_ref: str) -> Measure:
-    return get_object_or_404(
-        Measure,
-        guideline=assessment.guideline_id,
-        depth=assessment.guideline.section_depth,
-        ref=section_ref,
-    )
+    section = catalog_for(assessment).section(section_ref)
+    if section is None:
+        raise Http404
+    return section
 
 
 @login_required
@@ -97,11 +96,7 @@ def assessment_section(
     get = access.get_rw_assessment_for_user if writing else access.get_assessment_for_user
     assessment = get(request.user, body_code, fiscal_year, guideline_code)
     section = _section_for(assessment, section_ref)
-    measures = list(
-        Measure.objects.to_answer(assessment)
-        .filter(section=section)
-        .prefetch_related("level_descriptions")
-    )
+    measures = catalog_for(assessment).measures_of(section)
     current = {
         a.measure_id: a
         for a in Answer.objects.filter(
@@ -184,14 +179,15 @@ def _saved(request, assessment, section):
 def _render_section(request, assessment, section, measures, current, forms, conflicts, status):
     comments = filling.comments_by_measure(assessment, measure__section=section)
     fixes = filling.open_fixes(assessment)
+    scored, sections = filling.progress(assessment)
     return render(
         request,
         "assessments/assessment_section.html",
         {
             "assessment": assessment,
             "section": section,
-            "sections": filling.section_rows(assessment),
-            "scored": filling.scored(assessment),
+            "sections": sections,
+            "scored": scored,
             "items": [
                 {
                     "measure": m,
@@ -286,12 +282,10 @@ def _section_url(assessment, section) -> str:
 
 
 def _measure_for(assessment: Assessment, measure_ref: str) -> Measure:
-    return get_object_or_404(
-        Measure.objects.to_answer(assessment)
-        .select_related("section")
-        .prefetch_related("level_descriptions"),
-        ref=measure_ref,
-    )
+    measure = next((m for m in catalog_for(assessment).measures if m.ref == measure_ref), None)
+    if measure is None:
+        raise Http404
+    return measure
 
 
 def _json_login_required(view):
