@@ -63,14 +63,63 @@ class CrosswalkLinkAdmin(admin.ModelAdmin):
     search_fields = ("source__title_ja", "target__title_ja")
 
 
+class _SuccessionInline(admin.TabularInline):
+    """Successions are read only here: the change list (load_bodies --changes) records them."""
+
+    model = models.BodySuccession
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class PredecessorInline(_SuccessionInline):
+    """What became this body: mergers, former codes, changes of kind at the same code."""
+
+    fk_name = "successor"
+    verbose_name = _("前身・変遷")
+    verbose_name_plural = _("前身・変遷")
+    fields = ("on", "kind", "predecessor", "previous_kind", "previous_name", "note")
+    readonly_fields = fields
+
+
+class SuccessorInline(_SuccessionInline):
+    fk_name = "predecessor"
+    verbose_name = _("承継先")
+    verbose_name_plural = _("承継先")
+    fields = ("on", "kind", "successor", "note")
+    readonly_fields = fields
+
+
 @admin.register(models.Body)
 class BodyAdmin(SafeImportExportAdmin):
     resource_classes = [resources.BodyResource]
-    list_display = ("code", "name", "name_kana", "kind", "prefecture")
-    list_filter = ("kind", "prefecture")
+    list_display = (
+        "code",
+        "name",
+        "name_kana",
+        "kind",
+        "is_special_city",
+        "prefecture",
+        "valid_from",
+        "valid_until",
+    )
+    list_filter = ("kind", "is_special_city", "prefecture")
+    inlines = [PredecessorInline, SuccessorInline]
     search_fields = ("code", "name", "name_kana")
     list_select_related = ("prefecture",)
     autocomplete_fields = ("prefecture",)
+
+
+@admin.register(models.BodySuccession)
+class BodySuccessionAdmin(admin.ModelAdmin):
+    list_display = ("on", "kind", "predecessor", "successor", "previous_kind", "note")
+    list_filter = ("kind",)
+    search_fields = ("predecessor__code", "predecessor__name", "successor__code", "successor__name")
+    list_select_related = ("predecessor__prefecture", "successor__prefecture")
+    autocomplete_fields = ("predecessor", "successor")
+    date_hierarchy = "on"
 
 
 @admin.register(models.User)

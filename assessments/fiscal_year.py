@@ -21,6 +21,11 @@ def fiscal_year_of(day: datetime.date) -> int:
     return day.year if day.month >= 4 else day.year - 1
 
 
+def fiscal_year_start(fiscal_year: int) -> datetime.date:
+    """April 1 of the fiscal year: the base date (基準日) of MIC's survey and of a round."""
+    return datetime.date(fiscal_year, 4, 1)
+
+
 def current_fiscal_year() -> int:
     return fiscal_year_of(timezone.localdate())
 

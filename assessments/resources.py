@@ -62,6 +62,24 @@ class LookupWidget(widgets.ForeignKeyWidget):
             ) from None
 
 
+class FlagWidget(widgets.BooleanWidget):
+    """A yes/no column where an empty cell means no (施行時特例市 is the exception)."""
+
+    YES = (*widgets.BooleanWidget.TRUE_VALUES, "○", "〇")
+    NO = (*widgets.BooleanWidget.FALSE_VALUES, *widgets.BooleanWidget.NULL_VALUES)
+
+    def clean(self, value, row=None, **kwargs):
+        value = value.strip() if isinstance(value, str) else value
+        if value in self.YES:
+            return True
+        if value in self.NO:
+            return False
+        raise ValueError(
+            _("「%(value)s」は 1（該当）か 0・空欄（非該当）で入力してください。")
+            % {"value": value}
+        )
+
+
 class BodyResource(SafeExportMixin, resources.ModelResource):
     code = fields.Field(attribute="code", column_name="code", widget=widgets.CharWidget())
     kind = fields.Field(
@@ -72,11 +90,31 @@ class BodyResource(SafeExportMixin, resources.ModelResource):
         column_name="prefecture_code",
         widget=LookupWidget(Body, "code", gettext_lazy("都道府県の団体コード")),
     )
+    # Optional columns: a file without them (the shipped list) leaves them as they are.
+    is_special_city = fields.Field(
+        attribute="is_special_city", column_name="is_special_city", widget=FlagWidget()
+    )
+    valid_from = fields.Field(
+        attribute="valid_from", column_name="valid_from", widget=widgets.DateWidget("%Y-%m-%d")
+    )
+    valid_until = fields.Field(
+        attribute="valid_until", column_name="valid_until", widget=widgets.DateWidget("%Y-%m-%d")
+    )
 
     class Meta:
         model = Body
-        fields = ("code", "name", "name_kana", "name_en", "kind", "prefecture")
-        export_order = ("code", "name", "name_kana", "name_en", "kind", "prefecture")
+        fields = (
+            "code",
+            "name",
+            "name_kana",
+            "name_en",
+            "kind",
+            "prefecture",
+            "is_special_city",
+            "valid_from",
+            "valid_until",
+        )
+        export_order = fields
         import_id_fields = ("code",)
         clean_model_instances = True
         skip_unchanged = True

@@ -108,8 +108,9 @@ class Scope:
     )
 
 
-def bodies_in_scope(scope: str):
-    bodies = Body.objects.all()
+def bodies_in_scope(scope: str, *, fiscal_year: int):
+    """The bodies of `scope` that existed on the fiscal year's base date (April 1)."""
+    bodies = Body.objects.existing_on(fy.fiscal_year_start(fiscal_year))
     if scope == Scope.PREFECTURES:
         return bodies.prefectures()
     if scope == Scope.MUNICIPALITIES:
@@ -152,7 +153,7 @@ def survey_round_open(
     )
     survey_round.full_clean()
     survey_round.save()
-    bodies = bodies_in_scope(scope)
+    bodies = bodies_in_scope(scope, fiscal_year=fiscal_year)
     existing = Assessment.objects.filter(
         guideline=guideline, fiscal_year=fiscal_year, body__in=bodies
     )

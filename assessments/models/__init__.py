@@ -13,7 +13,7 @@ from assessments.models.assessments import (
 from assessments.models.batches import ReportBatch, ReportRender
 from assessments.models.catalog import CrosswalkLink, Guideline, LevelDescription, Measure
 from assessments.models.documents import DocumentSettings
-from assessments.models.registry import Body, MicCategory
+from assessments.models.registry import Body, BodySuccession, MicCategory
 from assessments.models.rounds import (
     DueDateExtension,
     Excusal,
@@ -38,6 +38,7 @@ __all__ = [
     "Assessment",
     "AssessmentTransition",
     "Body",
+    "BodySuccession",
     "DocumentSettings",
     "MicCategory",
     "CrosswalkLink",

@@ -1,9 +1,17 @@
-"""The registry of bodies: the 47 prefectures and their municipalities."""
+"""The registry of bodies: the 47 prefectures and their municipalities, over time.
 
+A body exists from `valid_from` (empty: since before the registry's records) to `valid_until`
+(its last day; empty: it still exists). Mergers and code changes end a body and link it to its
+successor (BodySuccession). A change that keeps the code (中核市移行, 名称変更) is a succession of
+the body to itself that records the kind and name it had before, so `kind_on(day)` knows what a
+past round saw.
+"""
+
+import datetime
 from typing import TYPE_CHECKING, Self
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from assessments.codes import validate_body_code
@@ -109,6 +117,17 @@ class BodyQuerySet(models.QuerySet):
     def of_prefecture(self, prefecture: "Body", *, itself: bool = True) -> Self:
         return self.filter(prefecture_q(prefecture, itself=itself))
 
+    def existing_on(self, day: datetime.date) -> Self:
+        """The bodies that existed on `day` (a round's base date: April 1 of its fiscal year)."""
+        return self.filter(existing_on_q(day))
+
+
+def existing_on_q(day: datetime.date, *, prefix: str = "") -> Q:
+    """A filter on Body (or a relation to it, through `prefix`) for the bodies existing on `day`."""
+    return (Q(**{f"{prefix}valid_from__isnull": True}) | Q(**{f"{prefix}valid_from__lte": day})) & (
+        Q(**{f"{prefix}valid_until__isnull": True}) | Q(**{f"{prefix}valid_until__gte": day})
+    )
+
 
 class Body(models.Model):
     """A local government (地方公共団体): a prefecture or a municipality."""
@@ -131,6 +150,20 @@ class Body(models.Model):
         limit_choices_to={"kind": Kind.PREFECTURE},
         verbose_name=_("都道府県"),
     )
+    is_special_city = models.BooleanField(
+        _("施行時特例市"),
+        default=False,
+        help_text=_("特例市制度の廃止（2015年4月1日）の際に特例市で、中核市に移行していない市。"),
+    )
+    valid_from = models.DateField(
+        _("設置日"), null=True, blank=True, help_text=_("空欄: 記録の始まる前から存在する団体。")
+    )
+    valid_until = models.DateField(
+        _("廃止日の前日"),
+        null=True,
+        blank=True,
+        help_text=_("団体が存在した最後の日。空欄: 現に存在する団体。"),
+    )
 
     objects = BodyQuerySet.as_manager()
 
@@ -147,6 +180,16 @@ class Body(models.Model):
             models.CheckConstraint(
                 condition=Q(code__regex=r"^[0-9]{6}$"), name="body_code_six_digits"
             ),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_until__isnull=True)
+                | Q(valid_until__gte=F("valid_from")),
+                name="body_valid_dates_in_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_special_city=False) | Q(kind=BodyKind.CITY),
+                name="body_special_city_is_a_city",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -162,3 +205,91 @@ class Body(models.Model):
     def mic_category(self) -> str:
         """MIC's 団体区分 (MicCategory) of this body."""
         return MIC_CATEGORY_OF_KIND[self.kind]
+
+    def exists_on(self, day: datetime.date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or self.valid_until >= day
+        )
+
+    def kind_on(self, day: datetime.date) -> str:
+        """The kind the body had on `day`: its kind now, unless a later change of kind at the
+        same code (a succession to itself) recorded what it was before. One query."""
+        earliest_later_change = (
+            self.predecessor_links.filter(predecessor=self, on__gt=day)
+            .exclude(previous_kind="")
+            .order_by("on", "pk")
+            .first()
+        )
+        return earliest_later_change.previous_kind if earliest_later_change else self.kind
+
+    def history(self) -> list["BodySuccession"]:
+        """Every succession that led to this body, recursively (this body's own links first,
+        then its predecessors', and so on; newest first within each): what was merged into it,
+        when and how, back to the start of the records. Changes at the same code are included.
+
+        One query per generation of predecessors (mergers rarely go more than two deep).
+        """
+        found: list[BodySuccession] = []
+        seen = {self.pk}
+        generation = [self.pk]
+        while generation:
+            links = list(
+                BodySuccession.objects.filter(successor_id__in=generation)
+                .select_related("predecessor", "successor")
+                .order_by("-on", "predecessor__code")
+            )
+            found.extend(links)
+            generation = [link.predecessor_id for link in links if link.predecessor_id not in seen]
+            seen.update(generation)
+        return found
+
+    @property
+    def predecessors(self) -> models.QuerySet["Body"]:
+        """The bodies that became this one directly (merged into it, or its former code)."""
+        return Body.objects.filter(successor_links__successor=self).exclude(pk=self.pk).distinct()
+
+
+class BodySuccession(models.Model):
+    """One change of the registry on a date: `predecessor` ended (or changed) and became part of
+    `successor`. A change that keeps the code links a body to itself and records in
+    `previous_kind` / `previous_name` what it was before."""
+
+    class Kind(models.TextChoices):
+        ABSORPTION = "absorption", _("編入合併")
+        NEW_MERGER = "new_merger", _("新設合併")
+        CITY_STATUS = "city_status", _("市制施行")
+        TOWN_STATUS = "town_status", _("町制施行")
+        DESIGNATED_CITY = "designated_city", _("政令指定都市移行")
+        CORE_CITY = "core_city", _("中核市移行")
+        RENAME = "rename", _("名称変更")
+        CODE_CHANGE = "code_change", _("コード変更")
+        KIND_CHANGE = "kind_change", _("区分変更")
+
+    predecessor = models.ForeignKey(
+        Body, models.PROTECT, related_name="successor_links", verbose_name=_("旧団体")
+    )
+    successor = models.ForeignKey(
+        Body, models.PROTECT, related_name="predecessor_links", verbose_name=_("新団体")
+    )
+    on = models.DateField(_("改正年月日"), help_text=_("変更の効力が生じた日（施行日）。"))
+    kind = models.CharField(_("改正事由"), max_length=20, choices=Kind.choices)
+    previous_kind = models.CharField(
+        _("変更前の区分"), max_length=20, choices=BodyKind.choices, blank=True
+    )
+    previous_name = models.CharField(_("変更前の団体名"), max_length=50, blank=True)
+    note = models.CharField(_("備考"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("団体の変遷")
+        verbose_name_plural = _("団体の変遷")
+        ordering = ["-on", "successor__code", "predecessor__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["predecessor", "successor", "on"], name="body_succession_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.on} {self.get_kind_display()}: {self.predecessor.name} → {self.successor.name}"
+        )

@@ -15,6 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from assessments import scoring
+from assessments.fiscal_year import fiscal_year_start
 from assessments.levels import Level, level_labels
 from assessments.models import Answer, Assessment, Body, Guideline, Measure, ReviewComment
 from assessments.models.assessments import SectionTotals
@@ -311,7 +312,10 @@ def prefecture_summary_context(prefecture: Body, guideline: Guideline, fiscal_ye
     scored measures; the statistics tabulation of the prefecture (4); 2 comparison scopes × 2;
     the municipalities nationwide; the prefecture's document settings. Constant.
     """
-    bodies = list(Body.objects.of_prefecture(prefecture, itself=False).order_by("code"))
+    base_date = fiscal_year_start(fiscal_year)
+    bodies = list(
+        Body.objects.of_prefecture(prefecture, itself=False).existing_on(base_date).order_by("code")
+    )
     assessments = {
         a.body_id: a
         for a in Assessment.objects.of_prefecture(prefecture, itself=False)
@@ -404,7 +408,7 @@ def prefecture_summary_context(prefecture: Body, guideline: Guideline, fiscal_ye
         "tables": tables,
         "level_names": chart_level_names(),
         "averages": averages,
-        "municipalities_nationwide": Body.objects.municipalities().count(),
+        "municipalities_nationwide": Body.objects.municipalities().existing_on(base_date).count(),
         "statuses": sorted(statuses.items()),
         "document": header_for(prefecture, fiscal_year, settings_of(prefecture)),
         "generated_at": timezone.localtime(),

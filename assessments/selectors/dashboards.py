@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessments import levels, scoring
+from assessments.fiscal_year import fiscal_year_start
 from assessments.models import Answer, Assessment, Body, Guideline, Measure, User
 from assessments.models.assessments import AssessmentQuerySet, SectionTotals
 from assessments.models.statistics import cell_text
@@ -449,7 +450,12 @@ class BodyChanges:
 def body_changes(user: User, filters: Filters, prefecture: Body) -> BodyChanges:
     """Every body of `prefecture` in the user's scope, with its result this year and last
     (results only unless the filters include drafts): two queries whatever the size."""
-    bodies = Body.objects.visible_to(user).of_prefecture(prefecture).order_by("code")
+    bodies = (
+        Body.objects.visible_to(user)
+        .of_prefecture(prefecture)
+        .existing_on(fiscal_year_start(filters.fiscal_year))
+        .order_by("code")
+    )
     if filters.kind:
         bodies = bodies.filter(kind=filters.kind)
     years = [filters.fiscal_year, filters.fiscal_year - 1]

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from assessments import levels, scoring
 from assessments.applicability import AppliesTo, applies
+from assessments.fiscal_year import fiscal_year_start
 from assessments.models import (
     Answer,
     Assessment,
@@ -62,7 +63,7 @@ def category_labels() -> dict[str, str]:
 
 def base_date(fiscal_year: int) -> datetime.date:
     """MIC's 基準日: April 1 of the fiscal year."""
-    return datetime.date(fiscal_year, 4, 1)
+    return fiscal_year_start(fiscal_year)
 
 
 @dataclass
@@ -151,7 +152,8 @@ def tabulate(
     """Per scored measure × level (0–4, 該当なし, 未回答) × 団体区分 and × prefecture, the
     number of bodies, with the denominators; nationally, or for `prefecture` (the prefecture
     and its municipalities). See the module's docstring for what counts."""
-    bodies = Body.objects.all()
+    # The bodies of the fiscal year's base date (April 1): mergers change the denominators.
+    bodies = Body.objects.existing_on(base_date(fiscal_year))
     if prefecture is not None:
         bodies = bodies.of_prefecture(prefecture)
     home_code = Coalesce("prefecture__code", "code")
