@@ -21,6 +21,11 @@ def fiscal_year_of(day: datetime.date) -> int:
     return day.year if day.month >= 4 else day.year - 1
 
 
+def first_day(fiscal_year: int) -> datetime.date:
+    """April 1 of the fiscal year: MIC's 基準日 for a survey of that year."""
+    return datetime.date(fiscal_year, 4, 1)
+
+
 def current_fiscal_year() -> int:
     return fiscal_year_of(timezone.localdate())
 

@@ -183,6 +183,7 @@ def _saved(request, assessment, section):
 
 def _render_section(request, assessment, section, measures, current, forms, conflicts, status):
     comments = filling.comments_by_measure(assessment, measure__section=section)
+    notes = filling.notes_by_measure(assessment, measure__section=section)
     fixes = filling.open_fixes(assessment)
     return render(
         request,
@@ -199,6 +200,7 @@ def _render_section(request, assessment, section, measures, current, forms, conf
                     "form": forms[m.pk] if forms else None,
                     "conflict": conflicts.get(m.pk),
                     "comments": comments.get(m.pk, []),
+                    "notes": notes.get(m.pk, []),
                 }
                 for m in measures
             ],
