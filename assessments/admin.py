@@ -33,6 +33,11 @@ class LevelDescriptionInline(admin.TabularInline):
     max_num = 5
 
 
+class MeasureNoteInline(admin.StackedInline):
+    model = models.MeasureNote
+    extra = 0
+
+
 @admin.register(models.Measure)
 class MeasureAdmin(SafeImportExportAdmin):
     resource_classes = [resources.MeasureResource]
@@ -41,7 +46,7 @@ class MeasureAdmin(SafeImportExportAdmin):
     search_fields = ("ref", "title_ja", "title_en", "guidance_ja")
     list_select_related = ("guideline",)
     readonly_fields = ("guideline", "parent", "section", "ref", "depth", "order")
-    inlines = [LevelDescriptionInline]
+    inlines = [LevelDescriptionInline, MeasureNoteInline]
     ordering = ("guideline", "order")
 
 

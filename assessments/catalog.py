@@ -5,6 +5,12 @@ updates the row in place and every answer that points at it stays as it was: a m
 becomes unscored (or stops applying to a kind of body) keeps its answers, which then count in no
 figure. Measures are never deleted. Crosswalk links are the file's: a link no longer in it is
 deleted (no answer points at a link).
+
+A measure's dated notes (`"notes"`) are the file's too: matched by (measure, effective_from),
+updated in place, and deleted when no longer in the file. A node's `"revisions"` record where
+each of our level texts or guidance was reworded and on what source; it is checked here (every
+entry names an existing field, a date and a source) and stays in the file
+(fixtures/guidelines/README.md).
 """
 
 import json
@@ -17,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from assessments.applicability import AppliesTo
-from assessments.models import CrosswalkLink, Guideline, LevelDescription, Measure
+from assessments.models import CrosswalkLink, Guideline, LevelDescription, Measure, MeasureNote
 from assessments.models.catalog import catalog_changes
 
 CATALOG_DIR = settings.BASE_DIR / "fixtures" / "guidelines"
@@ -34,11 +40,16 @@ GUIDELINE_FIELDS = (
 )
 
 
+NOTE_FIELDS = ("text_ja", "text_en", "source_ja", "source_en")
+
+
 def _upsert(model, lookup: dict, values: dict, stats: Counter, kind: str):
     """Create or update one row, writing only when a value differs; count what happened."""
     obj = model.objects.filter(**lookup).first()
     if obj is None:
-        obj = model.objects.create(**lookup, **values)
+        obj = model(**lookup, **values)
+        obj.full_clean()  # as for an update: a text too long is named here, on every database
+        obj.save(force_insert=True)
         stats[f"{kind}_created"] += 1
         return obj
     changed = [name for name, value in values.items() if getattr(obj, name) != value]
@@ -94,6 +105,8 @@ def _load_guideline(data: dict, stats: Counter) -> None:
                     stats,
                     "level",
                 )
+            _load_notes(measure, node.get("notes") or [], stats)
+            _check_revisions(node)
             walk(node.get("children", []), measure, own_section, depth + 1)
 
     existing = Measure.objects.filter(guideline=guideline)
@@ -105,6 +118,45 @@ def _load_guideline(data: dict, stats: Counter) -> None:
             for measure in existing.order_by("-order"):
                 Measure.objects.filter(pk=measure.pk).update(order=measure.order + offset)
     walk(data["measures"], None, None, 1)
+
+
+def _load_notes(measure: Measure, notes: list[dict], stats: Counter) -> None:
+    kept = [
+        _upsert(
+            MeasureNote,
+            {"measure": measure, "effective_from": date.fromisoformat(note["effective_from"])},
+            {name: note[name] for name in NOTE_FIELDS},
+            stats,
+            "note",
+        ).pk
+        for note in notes
+    ]
+    deleted, _by_model = MeasureNote.objects.filter(measure=measure).exclude(pk__in=kept).delete()
+    if deleted:
+        stats["note_deleted"] += deleted
+
+
+def _check_revisions(node: dict) -> None:
+    """Refuse a revision record that names no field of the node, no date or no source."""
+    problems = []
+    for revision in node.get("revisions") or []:
+        where, _dot, level = revision.get("field", "").partition(".")
+        if where == "levels":
+            exists = level in (node.get("levels") or {})
+        else:
+            exists = where == "guidance" and not level and bool(node.get("guidance_ja"))
+        if not exists:
+            problems.append(
+                f"{node['ref']}: revision of an unknown field {revision.get('field')!r}"
+            )
+        if not (revision.get("source_ja", "").strip() and revision.get("source_en", "").strip()):
+            problems.append(f"{node['ref']}: revision of {revision.get('field')!r} names no source")
+        try:
+            date.fromisoformat(revision.get("date", ""))
+        except ValueError:
+            problems.append(f"{node['ref']}: revision of {revision.get('field')!r} has no date")
+    if problems:
+        raise ValidationError(problems)
 
 
 def _expected_orders(nodes) -> dict[str, int]:

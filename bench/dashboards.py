@@ -65,7 +65,9 @@ def setup_database(url: str | None) -> str:
     return url
 
 
-def build() -> float:
+def build(years: int = 3) -> float:
+    """The catalog, the bodies and `years` fiscal years of answers up to FISCAL_YEAR (the years
+    already built are kept: build(1) then build(6) adds five earlier years)."""
     from django.core.management import call_command
     from django.db import connection
 
@@ -76,7 +78,11 @@ def build() -> float:
     load_catalog()
     report = load_bodies()
     assert report.ok, report.errors
-    call_command("build_national_dataset", stdout=io.StringIO())
+    call_command(
+        "build_national_dataset",
+        years=list(range(FISCAL_YEAR - years + 1, FISCAL_YEAR + 1)),
+        stdout=io.StringIO(),
+    )
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # planner statistics after the bulk load, as autovacuum would
@@ -144,28 +150,45 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument(
+        "--years",
+        type=int,
+        nargs="+",
+        default=[3],
+        help="fiscal years of history to time with, in turn (e.g. 1 6: is the time flat?)",
+    )
     args = parser.parse_args()
 
     url = setup_database(args.database_url)
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()  # the test client's host and the locmem mail backend
+    for years in sorted(args.years):
+        run(args, url, years)
+
+
+def run(args, url: str, years: int) -> None:
     from django.db import connection
     from django.test import Client
-    from django.test.utils import setup_test_environment
+    from django.test.utils import CaptureQueriesContext
 
     from assessments.models import Answer, Assessment, Body, Guideline, User
     from assessments.selectors import dashboards
 
-    setup_test_environment()  # the test client's host and the locmem mail backend
-    seconds = build()
-    print(f"database: {connection.vendor} ({url.split('@')[-1]})")
+    seconds = build(years)
+    print(f"\ndatabase: {connection.vendor} ({url.split('@')[-1]}), {years} fiscal year(s)")
     print(
         f"dataset: {Body.objects.count()} bodies, {Assessment.objects.count()} assessments, "
         f"{Answer.objects.count()} answers (built in {seconds:.1f} s)"
     )
 
-    admin = User.objects.create_user("bench-admin", role=User.Role.NATIONAL_ADMIN)
+    admin, _ = User.objects.get_or_create(
+        username="bench-admin", defaults={"role": User.Role.NATIONAL_ADMIN}
+    )
     hokkaido = Body.objects.get(code="010006")
-    reviewer = User.objects.create_user(
-        "bench-reviewer", role=User.Role.PREFECTURE_REVIEWER, body=hokkaido
+    reviewer, _ = User.objects.get_or_create(
+        username="bench-reviewer",
+        defaults={"role": User.Role.PREFECTURE_REVIEWER, "body": hokkaido},
     )
     params = {"fiscal_year": FISCAL_YEAR, "guideline": "egov-2003", "sort": "-score"}
     national_client, prefecture_client = Client(), Client()
@@ -213,6 +236,16 @@ def main() -> None:
     for name, ms, baseline_ms in results:
         print(f"{name:<{width}}  {ms:>10.1f}  {baseline_ms:>11.1f}  {ms / baseline_ms:>6.1f}")
     print(f"(median of {args.repeat} runs each, alternating with the baseline, after a warm-up)")
+
+    # The national dashboard's own queries, without the page around them.
+    client = Client()
+    client.force_login(admin)
+    query_ms = []
+    for _ in range(args.repeat):
+        with CaptureQueriesContext(connection) as queries:
+            client.get("/dashboard/", params)
+        query_ms.append(sum(float(q["time"]) for q in queries.captured_queries) * 1000)
+    print(f"national dashboard SQL: {statistics.median(query_ms):.1f} ms ({years} year(s))")
 
 
 def check(name, value, expected) -> None:

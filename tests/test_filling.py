@@ -578,7 +578,7 @@ def test_section_page_query_count_does_not_grow_with_measures(
 def test_section_page_reads_the_catalog_once_per_revision(
     client, sapporo_staff, assessment, guideline_2003, django_assert_num_queries
 ):
-    """The catalog is read on the first page (4 queries) and again only after a change of a
+    """The catalog is read on the first page (5 queries) and again only after a change of a
     measure or a level text, which the next page shows."""
     client.force_login(sapporo_staff)
     url = section_url(assessment, "II.4")
@@ -589,7 +589,7 @@ def test_section_page_reads_the_catalog_once_per_revision(
     text = measure.level_descriptions.get(level=2)
     text.description_ja = "直したレベル2の説明"
     text.save()
-    with django_assert_num_queries(6 + 4):  # sections, their counts, measures, level texts
+    with django_assert_num_queries(6 + 5):  # sections, their counts, measures, level texts, notes
         assert "直したレベル2の説明" in client.get(url).content.decode()
     with django_assert_num_queries(6):
         client.get(url)

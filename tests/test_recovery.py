@@ -312,3 +312,76 @@ def test_the_worker_outlives_its_database_connection(worker_database):
     finally:
         worker.send_signal(signal.SIGKILL)
         worker.wait()
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="pg_terminate_backend: PostgreSQL only (SQLite has no server connection)",
+)
+def test_a_terminated_database_connection_costs_no_failed_request(worker_database):
+    """gunicorn's workers keep their connections (CONN_MAX_AGE); when the server ends them, the
+    health check before each request reconnects: no request fails (issue 14 saw a 500 each)."""
+    import socket
+    import urllib.request
+
+    db = worker_database
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **db.env,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "terminated-connection-" + "k" * 50,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "2",
+        "GUNICORN_THREADS": "2",
+        "GUNICORN_ACCESSLOG": str(db.directory / "access.log"),
+    }
+    log = db.directory / "gunicorn.log"
+    server = subprocess.Popen(
+        [str(Path(PYTHON).parent / "gunicorn"), "--config", "deploy/gunicorn.conf.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(log, "wb"),  # noqa: SIM115 (closed with the process)
+    )
+
+    def get(path: str) -> int:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=20) as response:
+                return response.status
+        except urllib.error.HTTPError as refused:
+            return refused.code
+
+    def backends():
+        return db.query(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (db.name,),
+        )
+
+    try:
+        wait_for(lambda: _answers(get, "/healthz/"), 60, "gunicorn")
+        pages = ["/accounts/login/", "/readyz/"]
+        assert [get(p) for p in pages * 10] == [200] * 20  # every worker thread has a connection
+        assert backends(), "the workers keep their database connections"
+        for (pid,) in backends():
+            db.query("SELECT pg_terminate_backend(%s)", (pid,))
+        wait_for(lambda: not backends(), 10, "the connections to end")
+        statuses = [get(p) for p in pages * 10]
+        assert statuses == [200] * 20, log.read_text()
+        assert backends(), "the workers connected again"
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _answers(get, path: str) -> bool:
+    try:
+        return get(path) == 200
+    except OSError:
+        return False

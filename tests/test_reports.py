@@ -291,11 +291,12 @@ def test_report_view_query_count_is_fixed(
     client, sapporo_staff, make_assessment, scored_2003, django_assert_num_queries
 ):
     """Queries on a miss: session, user, assessment (access), cache key, the render's
-    get_or_create (select, savepoint, insert, release); the session is not written. The render (the worker's 18, with the test's
+    get_or_create (select, savepoint, insert, release); the session is not written. The render (the worker's 19, with the test's
     list of queued renders): claim, the render row, the assessment, cache key; the assessment
     with scores, measures, level descriptions,
-    answers, review comments, section scores and the comparison averages (2 per scope × 3
-    scopes), the body's document settings; done. Cached: session, user, assessment, cache key. The same for 3
+    answers, review comments, the notes in force (issue 13: one query for every measure),
+    section scores and the comparison averages (2 per scope × 3 scopes), the body's document
+    settings; done. Cached: session, user, assessment, cache key. The same for 3
     answers and for 35."""
     client.force_login(sapporo_staff)
     small = make_assessment("011002", 2026)
@@ -309,7 +310,7 @@ def test_report_view_query_count_is_fixed(
         url = reverse("report_pdf", kwargs=assessment.url_kwargs)
         with django_assert_num_queries(8):  # no rendering in the request
             assert client.get(url).status_code == 200
-        with django_assert_num_queries(19):
+        with django_assert_num_queries(20):
             assert run_pending_renders() == 1
         with django_assert_num_queries(4):  # cached: no rendering queries
             assert client.get(url)["Content-Type"] == "application/pdf"

@@ -11,7 +11,13 @@ from assessments.models.assessments import (
     SurveyRound,
 )
 from assessments.models.batches import ReportBatch, ReportRender
-from assessments.models.catalog import CrosswalkLink, Guideline, LevelDescription, Measure
+from assessments.models.catalog import (
+    CrosswalkLink,
+    Guideline,
+    LevelDescription,
+    Measure,
+    MeasureNote,
+)
 from assessments.models.documents import DocumentSettings
 from assessments.models.registry import Body, BodySuccession, MicCategory
 from assessments.models.rounds import (
@@ -47,6 +53,7 @@ __all__ = [
     "Level",
     "LevelDescription",
     "Measure",
+    "MeasureNote",
     "OutboundMail",
     "ReportBatch",
     "ReviewComment",

@@ -316,6 +316,15 @@ class Assessment(models.Model):
         return fy.label(self.fiscal_year)
 
     @property
+    def base_date(self) -> datetime.date:
+        """The day the assessment describes: April 1 of its fiscal year (MIC's 基準日).
+
+        A survey round is one guideline and one fiscal year and carries no date of its own, so an
+        assessment in a round has its round's base date too. Notes (MeasureNote) apply from it.
+        """
+        return fy.fiscal_year_start(self.fiscal_year)
+
+    @property
     def effective_due_on(self) -> datetime.date | None:
         """The due date that applies to this body: its own extension, else the round's."""
         if self.due_on is not None:

@@ -1,5 +1,6 @@
 """The catalog: guidelines, their numbered measures, level descriptions and the crosswalk."""
 
+import datetime
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -249,6 +250,80 @@ class CrosswalkLink(models.Model):
         return f"{self.source} → {self.target}"
 
 
+class MeasureNoteQuerySet(models.QuerySet["MeasureNote"]):
+    def in_force(self, on: datetime.date) -> Self:
+        """The notes that apply on `on`: those whose effective_from is on or before it (the
+        rule of MeasureNote.in_force_on, as a filter)."""
+        return self.filter(effective_from__lte=on)
+
+    def for_assessment(self, assessment) -> Self:
+        """The notes of `assessment`'s guideline in force on its base date (Assessment.base_date).
+
+        This is the one rule of which notes apply; every page and the PDF ask through
+        `by_measure` below.
+        """
+        return self.filter(measure__guideline=assessment.guideline_id).in_force(
+            assessment.base_date
+        )
+
+    def by_measure(self) -> dict[int, list["MeasureNote"]]:
+        """{measure id: [notes, oldest first]} in one query."""
+        notes: dict[int, list[MeasureNote]] = {}
+        for note in self.order_by("effective_from", "pk"):
+            notes.setdefault(note.measure_id, []).append(note)
+        return notes
+
+
+class MeasureNote(models.Model):
+    """A dated note on a measure: from `effective_from` on, how the measure is read today.
+
+    The guidelines date from 2000 and 2003; a later law or notice can succeed what a measure names
+    (住基カード → マイナンバーカード), and the note says so to staff, reviewers and in the PDF for
+    every assessment whose base date is on or after `effective_from`. The source names the law,
+    notice or MIC document with its date.
+    """
+
+    measure = models.ForeignKey(
+        Measure, models.CASCADE, related_name="notes", verbose_name=_("項目")
+    )
+    effective_from = models.DateField(
+        _("適用開始日"), help_text=_("基準日（年度の4月1日）がこの日以後の評価に表示します。")
+    )
+    text_ja = models.TextField(_("注記"))
+    text_en = models.TextField(_("注記（英語）"))
+    source_ja = models.CharField(
+        _("出典"), max_length=1000, help_text=_("法令・通知・総務省資料と日付")
+    )
+    source_en = models.CharField(_("出典（英語）"), max_length=1000)
+
+    objects = MeasureNoteQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("項目の注記")
+        verbose_name_plural = _("項目の注記")
+        ordering = ["measure", "effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure", "effective_from"], name="measure_note_unique_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure.ref} {self.effective_from.isoformat()}"
+
+    @property
+    def text(self) -> str:
+        return _localized(self, "text")
+
+    @property
+    def source(self) -> str:
+        return _localized(self, "source")
+
+    def in_force_on(self, day: datetime.date) -> bool:
+        """Whether the note applies to an assessment whose base date is `day`."""
+        return self.effective_from <= day
+
+
 # --- Revisions ---------------------------------------------------------------------------------
 # Every change of a measure or of a level text raises its guideline's `revision`: pages keep the
 # catalog in memory per (guideline, revision) and so never show a text older than the database.
@@ -291,7 +366,16 @@ def _level_text_changed(sender, instance: LevelDescription, raw: bool = False, *
         _raise_revision(Q(measures=instance.measure_id))
 
 
-for _model, _receiver in ((Measure, _measure_changed), (LevelDescription, _level_text_changed)):
+def _note_changed(sender, instance: "MeasureNote", raw: bool = False, **kwargs) -> None:
+    if not raw:
+        _raise_revision(Q(measures=instance.measure_id))
+
+
+for _model, _receiver in (
+    (Measure, _measure_changed),
+    (LevelDescription, _level_text_changed),
+    (MeasureNote, _note_changed),
+):
     post_save.connect(_receiver, sender=_model, dispatch_uid=f"catalog-revision-{_model.__name__}")
     post_delete.connect(
         _receiver, sender=_model, dispatch_uid=f"catalog-revision-{_model.__name__}-delete"

@@ -75,11 +75,11 @@ class SectionReport:
 
 
 def assessment_report_context(assessment: Assessment) -> dict:
-    """Everything the assessment PDF shows, in 12 queries (3 comparison scopes × 2 included).
+    """Everything the assessment PDF shows, in 13 queries (3 comparison scopes × 2 included).
 
     Queries: the assessment with its scores; measures; their level descriptions; answers;
-    review comments with authors; section scores; the comparison averages (2 per scope); the
-    body's document settings.
+    review comments with authors; the notes in force on the base date; section scores; the
+    comparison averages (2 per scope); the body's document settings.
     """
     scored = (
         Assessment.objects.select_related("body", "body__prefecture", "guideline")
@@ -98,6 +98,7 @@ def assessment_report_context(assessment: Assessment) -> dict:
     comments: dict[int, list[ReviewComment]] = {}
     for comment in ReviewComment.objects.filter(assessment=scored).select_related("author"):
         comments.setdefault(comment.measure_id, []).append(comment)
+    notes = filling.notes_by_measure(scored)
     section_totals = Answer.objects.section_totals([scored.pk])
 
     sections: dict[int, SectionReport] = {}
@@ -133,6 +134,7 @@ def assessment_report_context(assessment: Assessment) -> dict:
                 if answer and answer.level is not None
                 else None,
                 "comments": comments.get(measure.pk, []),
+                "notes": notes.get(measure.pk, []),
             }
         )
     scored_sections = [s for s in sections.values() if s.items]

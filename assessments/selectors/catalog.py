@@ -3,7 +3,7 @@
 A section page needs the guideline's sections (with how many measures each asks), the section's
 measures and their five level texts: the same for every body of a kind until the catalog changes,
 yet five queries a page. `catalog_for(assessment)` returns them from memory, keyed by the
-guideline's `revision` (raised by every save of a measure or level text, models/catalog.py), so
+guideline's `revision` (raised by every save of a measure, level text or note, models/catalog.py), so
 a changed text shows on the next request of every process: the revision comes with the
 assessment (select_related), at no extra query.
 
@@ -15,7 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from assessments.applicability import values_for_kind
-from assessments.models import Assessment, Measure
+from assessments.models import Assessment, Measure, MeasureNote
 
 KEEP = 32  # catalogs kept per process (guidelines × 2 kinds of body × revisions in flight)
 
@@ -27,6 +27,7 @@ class Catalog:
     sections: tuple[Measure, ...]  # every heading at the section depth, in order
     scored_sections: tuple[Measure, ...]  # those holding measures to answer, with `to_answer`
     measures: tuple[Measure, ...]  # the measures to answer, in order, level texts prefetched
+    notes: tuple[MeasureNote, ...] = ()  # every successor note of the guideline, oldest first
     _by_ref: dict[str, Measure] = field(default_factory=dict, repr=False)
 
     @property
@@ -39,6 +40,15 @@ class Catalog:
     def measures_of(self, section: Measure) -> list[Measure]:
         return [m for m in self.measures if m.section_id == section.pk]
 
+    def notes_in_force(self, assessment: Assessment) -> dict[int, list[MeasureNote]]:
+        """{measure id: [notes]} in force for `assessment`, as MeasureNote.objects.for_assessment
+        selects them (MeasureNote.in_force_on is that rule for one note)."""
+        notes: dict[int, list[MeasureNote]] = {}
+        for note in self.notes:
+            if note.in_force_on(assessment.base_date):
+                notes.setdefault(note.measure_id, []).append(note)
+        return notes
+
     def next_section(self, section: Measure) -> Measure | None:
         return next((s for s in self.scored_sections if s.order > section.order), None)
 
@@ -48,7 +58,7 @@ _lock = threading.Lock()
 
 
 def catalog_for(assessment: Assessment) -> Catalog:
-    """The catalog as `assessment`'s body answers it (from memory, or four queries)."""
+    """The catalog as `assessment`'s body answers it (from memory, or five queries)."""
     guideline = assessment.guideline
     kind = assessment.body.kind
     key = (guideline.pk, guideline.revision, values_for_kind(kind))
@@ -80,10 +90,14 @@ def _build(guideline_id: int, kind: str) -> Catalog:
         .select_related("section")
         .prefetch_related("level_descriptions")
     )
+    notes = tuple(
+        MeasureNote.objects.filter(measure__guideline=guideline_id).order_by("effective_from", "pk")
+    )
     return Catalog(
         sections=sections,
         scored_sections=tuple(scored_sections),
         measures=measures,
+        notes=notes,
         _by_ref={s.ref: s for s in sections},
     )
 

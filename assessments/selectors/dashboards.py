@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from assessments import levels, scoring
 from assessments.fiscal_year import fiscal_year_start
-from assessments.models import Answer, Assessment, Body, Guideline, Measure, User
+from assessments.models import Answer, Assessment, Body, Guideline, Measure, User, labels
 from assessments.models.assessments import AssessmentQuerySet, SectionTotals
 from assessments.models.statistics import cell_text
 from assessments.spreadsheets import neutralize
@@ -165,8 +165,6 @@ def export_dataset(user: User, filters: Filters) -> tablib.Dataset:
     assessments = dashboard_rows(user, filters)
     ids = filtered_assessments(user, filters).values("pk")
     rows = rows_with_sections(assessments, sections, ids=ids)
-    kinds = {value: str(label) for value, label in Body.Kind.choices}
-    statuses = {value: str(label) for value, label in Assessment.Status.choices}
     headers = [
         _("団体コード"),
         _("団体名"),
@@ -193,10 +191,10 @@ def export_dataset(user: User, filters: Filters) -> tablib.Dataset:
                     a.body.code,
                     a.body.name,
                     prefecture,
-                    kinds[a.body.kind],
+                    labels.label(Body.Kind, a.body.kind),
                     a.fiscal_year,
                     a.guideline.code,
-                    statuses[a.status],
+                    labels.label(Assessment.Status, a.status),
                     a.answered_count,
                     a.to_answer_count,
                     a.not_applicable_count,

@@ -9,7 +9,7 @@ from django.db.models import Field
 from django.utils.translation import gettext as _
 
 from assessments import levels
-from assessments.models import Answer, Assessment, Measure, ReviewComment
+from assessments.models import Answer, Assessment, Measure, MeasureNote, ReviewComment
 from assessments.models.assessments import TRACKED_FIELDS, SectionTotals
 from assessments.selectors.catalog import catalog_for
 
@@ -89,6 +89,12 @@ def comments_by_measure(assessment: Assessment, **filters) -> dict[int, list[Rev
     ):
         comments.setdefault(comment.measure_id, []).append(comment)
     return comments
+
+
+def notes_by_measure(assessment: Assessment, **filters) -> dict[int, list[MeasureNote]]:
+    """The notes in force for the assessment per measure id (one query): those dated on or
+    before its base date, April 1 of its fiscal year (MeasureNote.objects.for_assessment)."""
+    return MeasureNote.objects.for_assessment(assessment).filter(**filters).by_measure()
 
 
 def next_section(assessment: Assessment, section: Measure) -> Measure | None:

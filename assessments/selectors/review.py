@@ -14,10 +14,11 @@ from assessments.models import (
     Assessment,
     AssessmentTransition,
     Measure,
+    MeasureNote,
     ReviewComment,
     User,
 )
-from assessments.selectors.filling import comments_by_measure, describe_changes
+from assessments.selectors.filling import comments_by_measure, describe_changes, notes_by_measure
 
 
 def review_queue(user: User) -> QuerySet[Assessment]:
@@ -39,6 +40,7 @@ class ReviewRow:
     previous: Answer | None = None  # the same measure's answer in the latest earlier year
     changed: list = field(default_factory=list)  # (label, old, new) since the last submission
     form: object = None  # the comment form, set by the view when the user may comment
+    notes: list[MeasureNote] = field(default_factory=list)  # in force on the base date
 
     @property
     def open_fixes(self) -> list[ReviewComment]:
@@ -89,8 +91,8 @@ def changes_since_previous_submission(
 def review_rows(
     assessment: Assessment, transitions: Sequence[AssessmentTransition] = ()
 ) -> list[ReviewRow]:
-    """Every scored measure with its answer, last year's, changes and comments (six queries,
-    whatever the size; five before a resubmission)."""
+    """Every scored measure with its answer, last year's, changes, comments and notes in force
+    (seven queries, whatever the size; six before a resubmission)."""
     measures = (
         Measure.objects.to_answer(assessment)
         .select_related("section")
@@ -100,6 +102,7 @@ def review_rows(
     comments = comments_by_measure(assessment)
     previous = previous_answers(assessment)
     changed = changes_since_previous_submission(assessment, transitions)
+    notes = notes_by_measure(assessment)
     rows = []
     for measure in measures:
         answer = answers.get(measure.pk)
@@ -121,6 +124,7 @@ def review_rows(
                 comments.get(measure.pk, []),
                 previous.get(measure.pk),
                 describe_changes(changed.get(measure.pk, {})),
+                notes=notes.get(measure.pk, []),
             )
         )
     return rows

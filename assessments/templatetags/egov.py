@@ -7,8 +7,22 @@ from django.utils.html import format_html_join
 from assessments import fiscal_year as fy
 from assessments import rounds, scoring
 from assessments.answer_fields import render_answer_fields
+from assessments.models import Assessment, Body
+from assessments.models.labels import label
 
 register = template.Library()
+
+
+@register.filter
+def status_label(status: str) -> str:
+    """An assessment's status label from the map (models/labels.py), not get_status_display."""
+    return label(Assessment.Status, status)
+
+
+@register.filter
+def kind_label(kind: str) -> str:
+    """A body's kind label from the map (models/labels.py), not get_kind_display."""
+    return label(Body.Kind, kind)
 
 
 @register.simple_tag

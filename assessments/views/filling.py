@@ -178,6 +178,7 @@ def _saved(request, assessment, section):
 
 def _render_section(request, assessment, section, measures, current, forms, conflicts, status):
     comments = filling.comments_by_measure(assessment, measure__section=section)
+    notes = catalog_for(assessment).notes_in_force(assessment)
     fixes = filling.open_fixes(assessment)
     scored, sections = filling.progress(assessment)
     return render(
@@ -195,6 +196,7 @@ def _render_section(request, assessment, section, measures, current, forms, conf
                     "form": forms[m.pk] if forms else None,
                     "conflict": conflicts.get(m.pk),
                     "comments": comments.get(m.pk, []),
+                    "notes": notes.get(m.pk, []),
                 }
                 for m in measures
             ],
