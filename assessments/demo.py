@@ -102,6 +102,7 @@ DEMO_USERS = (
     # username, last name, first name, role, body code
     ("sapporo-staff", "札幌", "花子", User.Role.BODY_STAFF, "011002"),
     ("hakodate-staff", "函館", "太郎", User.Role.BODY_STAFF, "012025"),
+    ("hokkaido-staff", "道庁", "三郎", User.Role.BODY_STAFF, "010006"),
     ("hokkaido-reviewer", "北海", "道子", User.Role.PREFECTURE_REVIEWER, "010006"),
     ("aomori-reviewer", "青森", "一郎", User.Role.PREFECTURE_REVIEWER, "020001"),
     ("national-admin", "総務", "次郎", User.Role.NATIONAL_ADMIN, None),
@@ -322,7 +323,11 @@ def fill_answers(
 
 
 def _status_for_current_year(body: Body, rng: random.Random) -> str:
-    fixed = {"011002": Assessment.Status.IN_PROGRESS, "012025": Assessment.Status.SUBMITTED}
+    fixed = {
+        "011002": Assessment.Status.IN_PROGRESS,
+        "012025": Assessment.Status.SUBMITTED,
+        "010006": Assessment.Status.SUBMITTED,  # 北海道 itself: for the national administrator
+    }
     if body.code in fixed:
         return fixed[body.code]
     return rng.choices(
@@ -339,7 +344,8 @@ def fiscal_date(fiscal_year: int, month: int, day: int) -> datetime.datetime:
 
 @transaction.atomic
 def build_demo_assessments(users: dict[str, User]) -> int:
-    """Create the 北海道 assessments unless they exist; return how many were created."""
+    """Create the assessments of 北海道 and its municipalities unless they exist; return how
+    many were created. The prefecture's own is reviewed by the national administrator."""
     guideline = Guideline.objects.get(code=GUIDELINE)
     measures = list(Measure.objects.filter(guideline=guideline, is_scored=True).order_by("order"))
     admin, reviewer = users["national-admin"], users["hokkaido-reviewer"]
@@ -356,11 +362,17 @@ def build_demo_assessments(users: dict[str, User]) -> int:
                 "body_id", flat=True
             )
         )
-        bodies = list(
+        municipalities = list(
             Body.objects.municipalities().filter(prefecture__code="010006").order_by("code")
         )
-        population = population_of(bodies)
-        for body in bodies:
+        prefecture = Body.objects.get(code="010006")
+        # Prefectures are drawn against the prefectures' figures (draw_answer), as one of 47.
+        populations = {
+            False: population_of(municipalities),
+            True: population_of(Body.objects.prefectures()),
+        }
+        for body in [prefecture, *municipalities]:
+            population = populations[body.is_prefecture]
             if body.pk in existing:
                 continue
             rng = random.Random(f"{body.code}-{fiscal_year}")
@@ -396,7 +408,7 @@ def build_demo_assessments(users: dict[str, User]) -> int:
                     history_transitions(
                         assessment,
                         staff=staff,
-                        reviewer=reviewer,
+                        reviewer=admin if body.is_prefecture else reviewer,
                         approval_comment="内容を確認し、承認しました。",
                     )
                 )

@@ -1,5 +1,5 @@
 """Every form of the app, each with its crispy FormHelper (templates render `{% crispy form %}`)
-but AnswerForm, whose fields assessments/answer_fields.py writes (a section page holds 14).
+but AnswerForm, whose fields assessments/form_html.py writes (a section page holds 14).
 
 Filling: one answer form per measure (a section page holds several), starting an assessment.
 Review: a comment on a measure, return, approve. Dashboards: the filters. Rounds: opening one.
@@ -88,7 +88,7 @@ class AnswerForm(forms.Form):
     )
 
     # The fields after level, not_applicable_reason, note and department, grouped as on the page
-    # (assessments/answer_fields.py writes the HTML: no crispy layout, see there why).
+    # (assessments/form_html.py writes the HTML: no crispy layout, see there why).
     FIELDSETS = (
         ("answer-evidence", gettext_lazy("根拠資料"), ("evidence_file", "evidence_url")),
         (
@@ -364,7 +364,10 @@ SORT_CHOICES = [
 
 
 class FilterForm(forms.Form):
-    """The dashboards' GET filters; an invalid field falls back to its default."""
+    """The dashboards' GET filters; an invalid field falls back to its default (the page says
+    so once, the fields show no error: `quiet_errors`, assessments/form_html.py)."""
+
+    quiet_errors = True
 
     guideline = forms.ModelChoiceField(
         label=gettext_lazy("指針"),

@@ -14,12 +14,13 @@ def test_demo_builds_hokkaido_and_can_run_again(db, client):
     assert set(User.objects.values_list("username", flat=True)) >= {
         "sapporo-staff",
         "hakodate-staff",
+        "hokkaido-staff",
         "hokkaido-reviewer",
         "aomori-reviewer",
         "national-admin",
     }
     per_year = dict(Assessment.objects.values_list("fiscal_year").annotate(n=Count("pk")))
-    assert per_year == {2025: 179, 2026: 179}
+    assert per_year == {2025: 180, 2026: 180}  # 北海道 and its 179 municipalities
     assert set(Assessment.objects.filter(fiscal_year=2025).values_list("status", flat=True)) <= {
         "submitted",
         "approved",
@@ -30,10 +31,15 @@ def test_demo_builds_hokkaido_and_can_run_again(db, client):
     assert statuses_2026 == {"not_started", "in_progress", "submitted"}
     assert Assessment.objects.get(body__code="011002", fiscal_year=2026).status == "in_progress"
     assert Assessment.objects.get(body__code="012025", fiscal_year=2026).status == "submitted"
+    # 北海道's own, for the national administrator to review (prefectures are theirs).
+    hokkaido = Assessment.objects.get(body__code="010006", fiscal_year=2026)
+    assert hokkaido.status == "submitted" and hokkaido.answers.count() >= 30
 
     # Each MIC figure on its measure, at the level that means MIC's "yes" (FY2025, the 179
     # municipalities, every one of them answered in full).
-    answers = Answer.objects.filter(assessment__fiscal_year=2025, level__isnull=False)
+    answers = Answer.objects.filter(assessment__fiscal_year=2025, level__isnull=False).exclude(
+        assessment__body__kind="prefecture"
+    )
     for ref, figures in MIC_TARGETS.items():
         levels = list(answers.filter(measure__ref=ref).values_list("level", flat=True))
         assert len(levels) >= 170, ref
@@ -68,5 +74,5 @@ def test_demo_builds_hokkaido_and_can_run_again(db, client):
 
     answer_count = Answer.objects.count()
     call_command("demo", stdout=open("/dev/null", "w"))
-    assert Assessment.objects.count() == 358 and Answer.objects.count() == answer_count
+    assert Assessment.objects.count() == 360 and Answer.objects.count() == answer_count
     assert ReleaseVersion.objects.count() == 1

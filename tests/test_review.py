@@ -142,17 +142,16 @@ def test_review_page_query_count_is_fixed(
     client.force_login(hokkaido_reviewer)
     client.get(url("review", assessment))
     # session; user; assessment with body, prefecture, guideline; transitions with users;
-    # measures with sections; level descriptions; answers; comments with authors;
-    # last year's answers (new: 前年度の回答); notes in force (issue 13: MeasureNote, one query
-    # for every measure); scores (the session is not written)
-    with django_assert_num_queries(11):
+    # answers; comments with authors; last year's answers (new: 前年度の回答); scores. The
+    # measures, level texts and notes are the kept catalog's (the session is not written)
+    with django_assert_num_queries(8):
         client.get(url("review", assessment))
     ReviewComment.objects.bulk_create(
         ReviewComment(assessment=assessment, measure=m, author=hokkaido_reviewer, body="確認")
         for m in scored_2003
     )
     last_year = submitted(fiscal_year=2025)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(8):
         response = client.get(url("review", assessment))
     html = response.content.decode()
     assert html.count("確認") >= len(scored_2003)
@@ -174,7 +173,7 @@ def test_review_page_query_count_is_fixed(
     AssessmentTransition.objects.create(
         assessment=assessment, from_status="returned", to_status="submitted", by=sapporo_staff
     )
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(9):
         response = client.get(url("review", assessment))
     assert response.content.decode().count("前回提出から変更あり") == len(scored_2003)
     assert last_year.pk

@@ -18,7 +18,8 @@ from assessments.models import (
     ReviewComment,
     User,
 )
-from assessments.selectors.filling import comments_by_measure, describe_changes, notes_by_measure
+from assessments.selectors.catalog import catalog_for
+from assessments.selectors.filling import comments_by_measure, describe_changes
 
 
 def review_queue(user: User) -> QuerySet[Assessment]:
@@ -92,17 +93,15 @@ def review_rows(
     assessment: Assessment, transitions: Sequence[AssessmentTransition] = ()
 ) -> list[ReviewRow]:
     """Every scored measure with its answer, last year's, changes, comments and notes in force
-    (seven queries, whatever the size; six before a resubmission)."""
-    measures = (
-        Measure.objects.to_answer(assessment)
-        .select_related("section")
-        .prefetch_related("level_descriptions")
-    )
+    (four queries, whatever the size; three before a resubmission: the measures, their level
+    texts and notes are the kept catalog's, selectors/catalog.py)."""
+    catalog = catalog_for(assessment)
+    measures = catalog.measures
     answers = {a.measure_id: a for a in assessment.answers.all()}
     comments = comments_by_measure(assessment)
     previous = previous_answers(assessment)
     changed = changes_since_previous_submission(assessment, transitions)
-    notes = notes_by_measure(assessment)
+    notes = catalog.notes_in_force(assessment)
     rows = []
     for measure in measures:
         answer = answers.get(measure.pk)

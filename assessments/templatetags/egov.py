@@ -6,7 +6,11 @@ from django.utils.html import format_html_join
 
 from assessments import fiscal_year as fy
 from assessments import rounds, scoring
-from assessments.answer_fields import render_answer_fields
+from assessments.form_html import (
+    render_answer_fields,
+    render_comment_fields,
+    render_filter_fields,
+)
 from assessments.models import Assessment, Body
 from assessments.models.labels import label
 
@@ -27,8 +31,20 @@ def kind_label(kind: str) -> str:
 
 @register.simple_tag
 def answer_fields(form):
-    """An AnswerForm's fields (assessments/answer_fields.py: without crispy, for speed)."""
+    """An AnswerForm's fields (assessments/form_html.py: without crispy, for speed)."""
     return render_answer_fields(form)
+
+
+@register.simple_tag
+def filter_fields(form):
+    """A dashboard FilterForm's fields (assessments/form_html.py: without crispy, for speed)."""
+    return render_filter_fields(form)
+
+
+@register.simple_tag
+def comment_fields(form):
+    """A ReviewCommentForm's fields (assessments/form_html.py: without crispy, for speed)."""
+    return render_comment_fields(form)
 
 
 @register.filter
