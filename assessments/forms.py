@@ -5,6 +5,7 @@ Filling: one answer form per measure (a section page holds several), starting an
 Review: a comment on a measure, return, approve. Dashboards: the filters. Rounds: opening one.
 """
 
+import functools
 from typing import cast
 
 from allauth.account.forms import LoginForm as AllauthLoginForm
@@ -15,8 +16,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from assessments import fiscal_year as fy
 from assessments import levels, rounds
@@ -163,13 +164,12 @@ class AnswerForm(forms.Form):
         kwargs.setdefault("prefix", answer_prefix(measure))
         super().__init__(*args, **kwargs)
         self.measure = measure
-        descriptions = {d.level: d.description for d in measure.level_descriptions.all()}
         level = cast(forms.ChoiceField, self.fields["level"])
         level.label = _("%(ref)s の達成レベル") % {"ref": measure.ref}
-        level.choices = [
-            (str(value), f"{label}: {descriptions[value]}" if value in descriptions else label)
-            for value, label in Level.choices
-        ] + [(levels.NOT_APPLICABLE, _("該当なし（理由を記入。点数の計算から除きます）"))]
+        level.choices = _level_choices(
+            get_language(),
+            tuple((d.level, d.description) for d in measure.level_descriptions.all()),
+        )
         self.fields["evidence_file"].help_text = _(
             "%(allowed)s、%(size)s まで。新しいファイルを選ぶと置き換えます。"
             "ファイルは「この章を保存」を押したときに保存されます。"
@@ -218,6 +218,17 @@ class AnswerForm(forms.Form):
             label = bound.label if bound is not None else _("入力")
             links.extend((anchor, label, message) for message in errors)
         return links
+
+
+@functools.lru_cache(maxsize=1024)
+def _level_choices(language: str | None, descriptions: tuple[tuple[int, str], ...]) -> list:
+    """The level radios' choices: each level's label with the measure's own text (made once per
+    language and set of texts; a section page builds 14 of them per request)."""
+    texts = dict(descriptions)
+    return [
+        (str(value), f"{label}: {texts[value]}" if value in texts else str(label))
+        for value, label in Level.choices
+    ] + [(levels.NOT_APPLICABLE, _("該当なし（理由を記入。点数の計算から除きます）"))]
 
 
 def _max_size_label() -> str:
