@@ -12,8 +12,8 @@ import hashlib
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from assessments import scoring
 from assessments.limits import TRANSITION_COMMENT_MAX_LENGTH, max_length_validator
@@ -148,7 +148,7 @@ class Correction(models.Model):
 
 def cell_text(count: int, total: int) -> str:
     """「N団体（x%）」"""
-    return gettext("%(n)s団体（%(p)s%%）") % {
+    return ngettext("%(n)s団体（%(p)s%%）", "%(n)s団体（%(p)s%%）", count) % {
         "n": f"{count:,}",
         "p": scoring.percent(count, total),
     }

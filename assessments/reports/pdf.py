@@ -29,7 +29,7 @@ from assessments.reports.fetcher import STATIC_BASE, StaticOnlyFetcher
 
 # Bump when a template, the stylesheet or the report code changes what a PDF looks like, so
 # cached PDFs made by the old code are not served again.
-REPORT_VERSION = "2026-12-03.2"  # successor notes and reworded level texts (issue 13)
+REPORT_VERSION = "2026-12-03.3"  # no heading or caption left alone at a page foot
 CACHE_ALIAS = "reports"
 
 
