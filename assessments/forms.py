@@ -426,14 +426,8 @@ class FilterForm(forms.Form):
         self.fields["guideline"].initial = DEFAULT_GUIDELINE
         if not user.is_national_admin:
             del self.fields["prefecture"]  # a reviewer's scope is their prefecture
-        self.helper = inner_helper(self)
-        self.helper.form_show_errors = False  # invalid filters fall back to defaults (see page)
-        self.helper.layout = Layout(
-            Row(
-                *[Column(name, css_class="col-md-auto") for name in self.fields],
-                css_class="g-2 align-items-end",
-            )
-        )
+        # Written by form_html.render_filter_fields (a column each, errors not shown: invalid
+        # filters fall back to their defaults and the page says so), not through crispy.
 
     def filters(self) -> Filters:
         """The filters to apply: the valid fields, defaults for the rest."""

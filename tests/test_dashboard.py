@@ -371,14 +371,13 @@ def test_comparison_equals_a_recomputation(client, hokkaido_reviewer, populate, 
 
 
 QUERY_VIEWS = {
-    # session; user; the chosen guideline; count of rows; sections; status counts (one grouped
-    # query); the page of ids in order (sorted by score: one join grouped by id); the page's
-    # assessments with their scores (one join and GROUP BY; the number of scored measures is a
-    # subquery of it);
-    # section scores of the page (one grouped query); the filter form's guidelines (rendered twice: choices and
-    # selection) and, for the national admin, prefectures (the session is not written)
+    # session; user; the chosen guideline; sections; status counts (one grouped query, whose
+    # sum is the number of rows); the page of ids in order (sorted by score: one join grouped
+    # by id); the page's assessments; their section scores (one grouped query: the overall
+    # figures are their sums, the number to answer the kept catalog's); the filter form's
+    # guidelines and, for the national admin, prefectures (the session is not written)
     "dashboard": ("dashboard", {}),
-    # … the same without the status counts
+    # … the same, the number of rows counted instead of the status counts
     "dashboard_heatmap": ("dashboard_heatmap", {}),
     # session; user; guideline; measures; measure × kind × level counts (one grouped query);
     # the form (guidelines ×2, prefectures) (the session is not written)
@@ -397,8 +396,8 @@ QUERY_VIEWS = {
 # The filter form's selects are written by assessments/form_html.py, which reads each choice
 # list once (crispy read the guidelines twice).
 PINNED = {
-    ("dashboard", "national_admin"): 11,
-    ("dashboard", "hokkaido_reviewer"): 10,
+    ("dashboard", "national_admin"): 10,
+    ("dashboard", "hokkaido_reviewer"): 9,
     ("dashboard_heatmap", "national_admin"): 10,
     ("dashboard_heatmap", "hokkaido_reviewer"): 9,
     ("dashboard_distribution", "national_admin"): 7,
@@ -465,3 +464,24 @@ def test_heatmap_cells_and_table_show_the_section_scores(
         shown = "—" if value is None else str(half_up(value))
         assert f"<title>札幌市 {section.ref}: {shown}</title>" in html  # the SVG cell
     assert html.count('role="img"') == 1 and 'id="dashboard-table"' in html
+
+
+def test_a_page_of_rows_has_the_figures_with_scores_computes(populate, guideline_2003):
+    """The dashboard's page sums the section totals (two queries for any page); every figure
+    equals Assessment.objects.with_scores() over the same answers (one number everywhere), for
+    a prefecture and municipalities, results and drafts."""
+    from assessments.selectors import dashboards
+
+    codes = ["010006", "011002", "012025", "013030", "013315"]  # 北海道 and four municipalities
+    populate(codes)
+    expected = {
+        a.pk: a for a in Assessment.objects.filter(body__code__in=codes).with_scores(guideline_2003)
+    }
+    sections = dashboards.scored_sections(guideline_2003)
+    rows = dashboards.rows_for_page(list(expected), guideline_2003, sections)
+    assert [row.assessment.pk for row in rows] == list(expected)
+    for row in rows:
+        want = expected[row.assessment.pk]
+        assert row.score == want.score
+        for name in ("answered_count", "not_applicable_count", "to_answer_count"):
+            assert getattr(row.assessment, name) == getattr(want, name), name

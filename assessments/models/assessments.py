@@ -342,9 +342,21 @@ class Assessment(models.Model):
         """Submitted or approved: its score is a result, not a draft's (暫定)."""
         return self.status in RESULT_STATUSES
 
+    def set_totals(self, totals: Iterable["SectionTotals"], to_answer: int) -> None:
+        """Set with_scores()'s annotations from this assessment's section totals (Answer.objects.
+        section_totals) and its number of measures to answer: the sums of the sections are what
+        with_scores() computes over the same answers (scoring.totals), without a second query."""
+        every = list(totals)
+        earned, possible = sum(t.earned for t in every), sum(t.possible for t in every)
+        self.answered_count = sum(t.answered for t in every)
+        self.not_applicable_count = sum(t.not_applicable for t in every)
+        self.to_answer_count = to_answer
+        self.score_earned = earned if possible else None
+        self.score_possible = possible if possible else None
+
     @property
     def score(self) -> scoring.Score:
-        """The score as shown everywhere (needs the annotations of with_scores())."""
+        """The score as shown everywhere (needs the annotations of with_scores() or set_totals)."""
         return scoring.Score(
             value=scoring.score_of(self.score_earned, self.score_possible),
             provisional=not self.is_result,

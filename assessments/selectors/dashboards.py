@@ -26,6 +26,7 @@ from assessments.fiscal_year import fiscal_year_start
 from assessments.models import Answer, Assessment, Body, Guideline, Measure, User, labels
 from assessments.models.assessments import AssessmentQuerySet, SectionTotals
 from assessments.models.statistics import cell_text
+from assessments.selectors.catalog import catalog_for
 from assessments.spreadsheets import neutralize
 
 # Sort keys offered to users → the annotated or related field they sort on.
@@ -106,16 +107,34 @@ def ordered_ids(user: User, filters: Filters) -> QuerySet:
     return _ordered(assessments, filters).values_list("pk", flat=True)
 
 
-def rows_for_page(ids, guideline: Guideline) -> list[Assessment]:
-    """The assessments with these ids, with body, prefecture and scores, in the ids' order."""
+def rows_for_page(ids, guideline: Guideline, sections: Sequence[Measure]) -> list[Row]:
+    """The rows of these assessment ids, in the ids' order: body, prefecture, round, overall and
+    section scores. Two queries whatever the page size: the assessments, and their section
+    totals (Answer.objects.section_totals), whose sums are the overall figures (as on the
+    assessment's own page, selectors/filling.progress) and the number to answer the catalog's."""
     ids = list(ids)
     by_id = (
         Assessment.objects.filter(pk__in=ids)
-        .select_related("body", "body__prefecture", "guideline", "survey_round", "excusal")
-        .with_scores(guideline)
+        .select_related("body", "body__prefecture", "survey_round", "excusal")
         .in_bulk()
     )
-    return [by_id[pk] for pk in ids]
+    by_assessment: dict[int, dict[int | None, SectionTotals]] = {pk: {} for pk in ids}
+    for (assessment_id, section_id), totals in Answer.objects.section_totals(ids).items():
+        by_assessment[assessment_id][section_id] = totals
+    empty = SectionTotals()
+    rows = []
+    for pk in ids:
+        assessment, totals = by_id[pk], by_assessment[pk]
+        assessment.guideline = guideline  # every row is of the filtered guideline
+        assessment.set_totals(totals.values(), catalog_for(assessment).to_answer_count)
+        rows.append(
+            Row(
+                assessment=assessment,
+                score=assessment.score,
+                sections=[totals.get(s.pk, empty).score for s in sections],
+            )
+        )
+    return rows
 
 
 def dashboard_rows(user: User, filters: Filters) -> QuerySet[Assessment]:

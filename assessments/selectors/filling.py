@@ -51,13 +51,8 @@ def progress(assessment: Assessment) -> tuple[Assessment, list[SectionRow]]:
         SectionRow(s, s.to_answer, totals.get((assessment.pk, s.pk), SectionTotals()))
         for s in catalog.scored_sections
     ]
-    every = list(totals.values())  # measures outside any section count too
-    earned, possible = sum(t.earned for t in every), sum(t.possible for t in every)
-    assessment.answered_count = sum(t.answered for t in every)
-    assessment.not_applicable_count = sum(t.not_applicable for t in every)
-    assessment.to_answer_count = catalog.to_answer_count
-    assessment.score_earned = earned if possible else None
-    assessment.score_possible = possible if possible else None
+    # Every total, measures outside any section too.
+    assessment.set_totals(totals.values(), catalog.to_answer_count)
     return assessment, rows
 
 

@@ -13,6 +13,7 @@ from assessments.form_html import (
 )
 from assessments.models import Assessment, Body
 from assessments.models.labels import label
+from assessments.table_html import render_dashboard_rows
 
 register = template.Library()
 
@@ -39,6 +40,12 @@ def answer_fields(form):
 def filter_fields(form):
     """A dashboard FilterForm's fields (assessments/form_html.py: without crispy, for speed)."""
     return render_filter_fields(form)
+
+
+@register.simple_tag(takes_context=True)
+def dashboard_rows(context, rows, sections):
+    """The dashboard table's rows (assessments/table_html.py: without per-cell template work)."""
+    return render_dashboard_rows(rows, sections, context["user"])
 
 
 @register.simple_tag

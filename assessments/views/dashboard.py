@@ -34,16 +34,16 @@ def _filters(request):
     return form, filters, query.urlencode()
 
 
-def _page(request, filters):
-    """The requested page of ids, and its rows with their scores."""
+def _page(request, filters, sections, count: int):
+    """The requested page of ids, and its rows with their overall and section scores. `count`
+    is the number of filtered assessments (counted without the score join: same rows)."""
     size = PREFECTURE_PAGE_SIZE if request.user.is_prefecture_reviewer else NATIONAL_PAGE_SIZE
     if filters.prefecture is not None:
         size = PREFECTURE_PAGE_SIZE
     paginator = Paginator(dashboards.ordered_ids(request.user, filters), size)
-    # Counted without the score join (same number of rows, much cheaper).
-    paginator.count = dashboards.filtered_assessments(request.user, filters).count()
+    paginator.count = count
     page = paginator.get_page(request.GET.get("page"))
-    return page, dashboards.rows_for_page(page.object_list, filters.guideline)
+    return page, dashboards.rows_for_page(page.object_list, filters.guideline, sections)
 
 
 @login_required
@@ -51,9 +51,9 @@ def _page(request, filters):
 def dashboard(request):
     """Bodies in scope with status, overall and section scores; filters, sorting, pages."""
     form, filters, query = _filters(request)
-    page, assessments = _page(request, filters)
     sections = dashboards.scored_sections(filters.guideline)
     counts = dashboards.status_counts(dashboards.filtered_assessments(request.user, filters))
+    page, rows = _page(request, filters, sections, sum(counts.values()))
     return render(
         request,
         "assessments/dashboard.html",
@@ -62,7 +62,7 @@ def dashboard(request):
             "filters": filters,
             "query": query,
             "page": page,
-            "rows": dashboards.rows_with_sections(assessments, sections),
+            "rows": rows,
             "sections": sections,
             "status_counts": [(label, counts[value]) for value, label in Assessment.Status.choices],
             "total": sum(counts.values()),
@@ -79,9 +79,9 @@ def dashboard(request):
 def dashboard_heatmap(request):
     """Bodies × sections, coloured by score (the same page of bodies as the dashboard)."""
     form, filters, query = _filters(request)
-    page, assessments = _page(request, filters)
     sections = dashboards.scored_sections(filters.guideline)
-    rows = dashboards.rows_with_sections(assessments, sections)
+    count = dashboards.filtered_assessments(request.user, filters).count()
+    page, rows = _page(request, filters, sections, count)
     svg = charts.heatmap(
         [(row.assessment.body.name, row.sections) for row in rows],
         [s.ref for s in sections],
