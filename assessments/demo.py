@@ -30,6 +30,7 @@ from assessments.models import (
     Assessment,
     AssessmentTransition,
     Body,
+    DocumentSettings,
     Guideline,
     Measure,
     SurveyRound,
@@ -416,6 +417,24 @@ def build_demo_assessments(users: dict[str, User]) -> int:
     return created
 
 
+def ensure_demo_document_settings() -> None:
+    """札幌市's report header, as its staff would set it on 文書の設定 (fictional contact), so that
+    the demo shows a configured 鑑; other bodies show the defaults of their kind. A header the
+    demo user changed is kept."""
+    DocumentSettings.objects.get_or_create(
+        body=Body.objects.get(code="011002"),
+        defaults={
+            "number_pattern": "札デ第{番号}号",
+            "addressee": "北海道知事　様",
+            "sender": "札幌市長",
+            "department": "デジタル戦略推進局 情報政策課",
+            "contact_person": "電子 花子",
+            "phone": "011-000-0000",
+            "email": "joho@example.jp",
+        },
+    )
+
+
 def setup_demo(stdout=None) -> None:
     """Load the catalog and registry, create the demo users and data. Safe to run again."""
 
@@ -432,3 +451,4 @@ def setup_demo(stdout=None) -> None:
     users = {u.username: u for u in ensure_demo_users()}
     created = build_demo_assessments(users)
     say(f"デモの自己評価: {created} 件作成")
+    ensure_demo_document_settings()

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from assessments import scoring
 from assessments.fiscal_year import fiscal_year_start
 from assessments.levels import Level, level_labels
-from assessments.models import Answer, Assessment, Body, Guideline, Measure, ReviewComment
+from assessments.models import Answer, Assessment, Body, Guideline, Measure, ReviewComment, labels
 from assessments.models.assessments import SectionTotals
 from assessments.models.documents import header_for, settings_of
 from assessments.models.registry import MicCategory
@@ -336,7 +336,7 @@ def prefecture_summary_context(prefecture: Body, guideline: Guideline, fiscal_ye
             SummaryRow(
                 body=b,
                 assessment=a,
-                status=a.get_status_display() if a else _("未作成"),
+                status=labels.label(Assessment.Status, a.status) if a else _("未作成"),
                 score=a.score if a else None,
                 answered=a.answered_count if a else 0,
                 to_answer=a.to_answer_count if a else 0,

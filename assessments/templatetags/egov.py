@@ -11,7 +11,7 @@ from assessments.form_html import (
     render_comment_fields,
     render_filter_fields,
 )
-from assessments.models import Assessment, Body
+from assessments.models import Assessment, Body, labels
 from assessments.models.labels import label
 from assessments.table_html import render_dashboard_rows
 
@@ -22,6 +22,13 @@ register = template.Library()
 def status_label(status: str) -> str:
     """An assessment's status label from the map (models/labels.py), not get_status_display."""
     return label(Assessment.Status, status)
+
+
+@register.filter
+def display(obj, field_name: str):
+    """`{{ answer|display:"level" }}`: the choice label of a field, as get_level_display gives
+    it, from the map of models/labels.py (made once per field and language), not per row."""
+    return labels.display(obj, field_name)
 
 
 @register.filter
