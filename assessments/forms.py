@@ -245,12 +245,15 @@ class StartAssessmentForm(forms.Form):
     )
 
     def __init__(self, *args, started: frozenset[str] = frozenset(), **kwargs):
-        """`started`: codes of the guidelines the body already has a started assessment of this
-        fiscal year; they are not offered again (their assessment is linked instead)."""
+        """`started`: series of the guidelines the body already has a started assessment of this
+        fiscal year; they are not offered again (their assessment is linked instead). Only the
+        latest edition of a guideline is offered."""
         super().__init__(*args, **kwargs)
         # One query, whatever the template does with the choices.
         self.guidelines = {
-            g.code: g for g in Guideline.objects.order_by("-issued_on") if g.code not in started
+            g.code: g
+            for g in Guideline.objects.latest_editions().order_by("-issued_on")
+            if g.series not in started
         }
         cast(forms.ChoiceField, self.fields["guideline"]).choices = [
             (c, f"{g.title}（{g.issued_on.year}）") for c, g in self.guidelines.items()
@@ -371,7 +374,7 @@ class FilterForm(forms.Form):
 
     guideline = forms.ModelChoiceField(
         label=gettext_lazy("指針"),
-        queryset=Guideline.objects.order_by("-issued_on"),
+        queryset=Guideline.objects.order_by("-issued_on", "-edition"),
         to_field_name="code",
         required=False,
         empty_label=None,
@@ -449,7 +452,8 @@ class FilterForm(forms.Form):
 class OpenRoundForm(forms.Form):
     guideline = forms.ModelChoiceField(
         label=gettext_lazy("指針"),
-        queryset=Guideline.objects.order_by("-issued_on"),
+        # A new round starts on the latest edition of a guideline (catalog.plan).
+        queryset=Guideline.objects.latest_editions().order_by("-issued_on"),
         to_field_name="code",
         empty_label=None,
     )
