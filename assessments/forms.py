@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from assessments import fiscal_year as fy
 from assessments import levels, rounds
+from assessments.catalog.source import MAX_BYTES
 from assessments.evidence import ALLOWED_EXTENSIONS, ALLOWED_LABEL, validate_evidence_file
 from assessments.fiscal_year import MAX_FISCAL_YEAR, MIN_FISCAL_YEAR, current_fiscal_year
 from assessments.levels import Level
@@ -833,3 +834,20 @@ class CorrectionReopenForm(RoundReasonForm):
     )
     body = BodyCodeField(label=gettext_lazy("団体コード"))
     field_order = ["survey_round", "body", "reason"]
+
+
+# --- Guideline files (national administrators) -------------------------------------------------
+
+
+class GuidelineUploadForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("指針ファイル（JSON または Excel）"),
+        help_text=gettext_lazy("2 MB まで。形式は fixtures/guidelines/README.md のとおりです。"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".json,.xlsx"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise ValidationError(_("ファイルが大きすぎます（上限 2 MB）。"))
+        return upload

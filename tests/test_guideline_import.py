@@ -421,3 +421,78 @@ def test_the_prefecture_only_measure_counts_for_prefectures(pilot, make_assessme
     assert Body.objects.get(code="010006").is_prefecture
     assert Assessment.objects.with_scores().get(pk=hokkaido.pk).to_answer_count == 4
     assert GuidelineImport.objects.count() == 0  # the service alone keeps no upload record
+
+
+# --- The national administrator's page ---------------------------------------------------------------
+
+
+def _upload(client, name: str, content: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(reverse("guideline_imports"), {"file": SimpleUploadedFile(name, content)})
+
+
+def test_the_page_previews_then_imports_on_confirmation(client, national_admin):
+    client.force_login(national_admin)
+    assert "指針の取込" in client.get(reverse("dashboard")).content.decode()  # where it is found
+    before = catalog_state()
+
+    response = _upload(client, "pilot.json", as_json(sample()))
+
+    record = GuidelineImport.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("guideline_import_preview", kwargs={"pk": record.pk})
+    assert (record.uploaded_by, record.status, bytes(record.content)) == (
+        national_admin,
+        GuidelineImport.Status.PREVIEWED,
+        as_json(sample()),
+    )
+    html = client.get(response.url).content.decode()
+    assert "新しい指針として第1版を作成します。" in html and "追加 6 件" in html
+    assert "取り込む" in html
+    assert catalog_state() == before  # the preview wrote nothing
+
+    confirm = reverse("guideline_import_confirm", kwargs={"pk": record.pk})
+    response = client.post(confirm)
+    assert response.status_code == 302
+    record.refresh_from_db()
+    guideline = Guideline.objects.get(code=CODE)
+    assert (record.status, record.guideline) == (GuidelineImport.Status.IMPORTED, guideline)
+    assert guideline.measures.count() == 6
+    assert "試行指針" in client.get(reverse("guideline_imports")).content.decode()
+    # A second confirmation imports nothing again.
+    assert client.post(confirm).status_code == 400
+
+
+def test_the_page_names_the_bad_row_and_imports_nothing(client, national_admin):
+    client.force_login(national_admin)
+    data = sample()
+    node(data, "A.2")["title_ja"] = ""
+    content = as_json(data)
+    response = client.get(_upload(client, "pilot.json", content).url)
+    html = response.content.decode()
+    line = line_of(content, '"title_ja": ""')
+    assert f"pilot.json:{line}: A.2 title_ja: 必須です。" in html
+    assert "取り込めません" in html and ">取り込む<" not in html
+    assert GuidelineImport.objects.get().status == GuidelineImport.Status.REFUSED
+    assert not Guideline.objects.filter(series=CODE).exists()
+
+
+def test_the_page_shows_a_new_edition_and_the_export_downloads(client, national_admin, answered):
+    client.force_login(national_admin)
+    data = sample()
+    node(data, "B.1")["scored"] = False
+    node(data, "B.1")["levels"] = None
+    html = client.get(_upload(client, "pilot.json", as_json(data)).url).content.decode()
+    assert "新しい版を作成します" in html and "（第2版）" in html
+    export = client.get(reverse("guideline_export_xlsx", kwargs={"guideline_code": CODE}))
+    assert export.status_code == 200
+    assert export["Content-Disposition"] == 'attachment; filename="pilot-2025.xlsx"'
+
+
+def test_others_may_not_import(client, hokkaido_reviewer, sapporo_staff):
+    for user in (hokkaido_reviewer, sapporo_staff):
+        client.force_login(user)
+        assert client.get(reverse("guideline_imports")).status_code == 403
+        assert _upload(client, "pilot.json", as_json(sample())).status_code == 403
+    assert not GuidelineImport.objects.exists()

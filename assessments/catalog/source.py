@@ -266,7 +266,7 @@ def _read_guideline_sheet(source: Source, sheet) -> None:
                 % {"name": source.name, "r": r, "key": key}
             )
             continue
-        if key == "issued_on" and hasattr(value, "date"):
+        if key == "issued_on" and value is not None and hasattr(value, "date"):
             value = value.date().isoformat()
         source.data[key] = "" if value is None else value
         source.positions[(key,)] = _("シート guideline %(r)s行目 B列") % {"r": r}

@@ -189,7 +189,7 @@ def _walk(check: Checker, nodes, path: Path, parent: dict | None, depth: int, ou
         if not isinstance(node, dict):
             check.add(here, "", "", _("項目はオブジェクト（{…}）です。"))
             continue
-        ref = node.get("ref") if isinstance(node.get("ref"), str) else ""
+        ref: str = node["ref"] if isinstance(node.get("ref"), str) else ""
         check.unknown(node, here, ref, MEASURE_KEYS)
         m: dict[str, Any] = {"_path": here, "depth": depth}
         for name, rule in MEASURE_TEXT.items():
@@ -355,7 +355,7 @@ def check_links(check: Checker, links, path: Path, own: tuple[str, list] | None 
             check.add(here, "", "crosswalk", _("オブジェクト（{…}）です。"))
             continue
         check.unknown(link, here, "", {"from", "to", "primary", "note_ja", "note_en"})
-        ends = []
+        ends: list[tuple[Any, Any] | None] = []
         for end in ("from", "to"):
             value = link.get(end)
             if not isinstance(value, dict):
@@ -370,17 +370,17 @@ def check_links(check: Checker, links, path: Path, own: tuple[str, list] | None 
                     "to.guideline",
                     _("このファイルの指針（%(code)s）への対応だけを書けます。") % {"code": own[0]},
                 )
-            ref = value.get("ref")
-            if (series, ref) not in known:
+            end_ref = value.get("ref")
+            if (series, end_ref) not in known:
                 check.add(
                     (*here, end, "ref"),
-                    str(ref),
+                    str(end_ref),
                     f"{end}.ref",
                     _("指針 %(g)s にこの参照番号の項目がありません。") % {"g": series},
                 )
                 ends.append(None)
             else:
-                ends.append((series, ref))
+                ends.append((series, end_ref))
         primary = link.get("primary", False)
         if not isinstance(primary, bool):
             check.add((*here, "primary"), "", "primary", _("true か false です。"))

@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import NoReturn
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -43,7 +44,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"{guideline.code}: {guideline.title}（第{guideline.edition}版）")
         )
 
-    def _fail(self, problems: list[str]) -> None:
+    def _fail(self, problems: list[str]) -> NoReturn:
         for problem in problems:
             self.stderr.write(problem)
         raise CommandError(f"{len(problems)} 件の誤りがあるため、何も書き込みませんでした。")
