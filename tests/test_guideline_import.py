@@ -378,6 +378,14 @@ def test_exported_text_is_never_a_formula(pilot):
     assert not [c for c in cells if c.data_type == "f"]
     plan, _problems = guideline_preview("pilot.xlsx", guideline_export(pilot))
     assert plan is not None and plan.changes == []  # read back as written
+    # A formula typed into the sheet is refused, not imported as text.
+    workbook["measures"]["F3"] = "=1+1"
+    out = io.BytesIO()
+    workbook.save(out)
+    _plan, problems = guideline_preview("pilot.xlsx", out.getvalue())
+    assert problems == [
+        "pilot.xlsx:シート measures 3行目 F列: 数式は使えません（値を入力してください）。"
+    ]
 
 
 # --- The command --------------------------------------------------------------------------------------
@@ -496,3 +504,32 @@ def test_others_may_not_import(client, hokkaido_reviewer, sapporo_staff):
         assert client.get(reverse("guideline_imports")).status_code == 403
         assert _upload(client, "pilot.json", as_json(sample())).status_code == 403
     assert not GuidelineImport.objects.exists()
+
+
+def test_a_new_edition_without_a_crosswalk_list_keeps_the_links(answered, pilot):
+    data = sample()
+    del data["crosswalk"]
+    node(data, "A.1")["applies_to"] = "municipalities"
+    _plan, edition_2, _stats = guideline_import(name="pilot.json", content=as_json(data))
+    assert edition_2.edition == 2
+    copied = CrosswalkLink.objects.get(target__guideline=edition_2)
+    kept = CrosswalkLink.objects.get(target__guideline=pilot)
+    assert (copied.source_id, copied.target.ref, copied.primary) == (kept.source_id, "B.1", True)
+
+
+def test_the_start_form_offers_the_latest_edition_only(
+    answered, pilot, client, sapporo_staff, hakodate_staff
+):
+    data = sample()
+    node(data, "A.2")["scored"] = False
+    node(data, "A.2")["levels"] = None
+    _plan, edition_2, _stats = guideline_import(name="pilot.json", content=as_json(data))
+    # 函館市 has not started the pilot guideline: it is offered in its latest edition only.
+    client.force_login(hakodate_staff)
+    html = client.get(reverse("home")).content.decode()
+    assert f'value="{edition_2.code}"' in html and "試行指針（第2版）" in html
+    assert f'value="{CODE}"' not in html
+    # 札幌市 started edition 1 this year: the series is not offered again.
+    client.force_login(sapporo_staff)
+    html = client.get(reverse("home")).content.decode()
+    assert f'value="{edition_2.code}"' not in html and f'value="{CODE}"' not in html

@@ -205,6 +205,10 @@ class _Sheet:
                     % {"name": source.name, "sheet": name, "col": col, "h": h}
                 )
         self.rows = [(r, row) for r, row in enumerate(rows, start=2) if any(_cell(v) for v in row)]
+        for r, row in self.rows:
+            for i, value in enumerate(row):
+                if isinstance(value, str) and value.startswith("="):
+                    source.problems.append(_formula(source, name, r, get_column_letter(i + 1)))
 
     def place(self, r: int, column: str) -> str:
         col = get_column_letter(self.index[column] + 1) if column in self.index else "?"
@@ -215,6 +219,17 @@ class _Sheet:
         if i is None or i >= len(row):
             return None
         return row[i]
+
+
+def _formula(source: Source, sheet: str, r: int, col: str) -> str:
+    return _(
+        "%(name)s:シート %(sheet)s %(r)s行目 %(col)s列: 数式は使えません（値を入力してください）。"
+    ) % {
+        "name": source.name,
+        "sheet": sheet,
+        "r": r,
+        "col": col,
+    }
 
 
 def _cell(value):
@@ -259,6 +274,8 @@ def _read_guideline_sheet(source: Source, sheet) -> None:
         key = _cell(row[0]) if row else None
         if r == 1 and key == "key" or not key:
             continue
+        if len(row) > 1 and isinstance(row[1], str) and row[1].startswith("="):
+            source.problems.append(_formula(source, GUIDELINE_SHEET, r, "B"))
         value = _cell(row[1]) if len(row) > 1 else None
         if key not in GUIDELINE_KEYS:
             source.problems.append(
