@@ -533,3 +533,28 @@ def test_the_start_form_offers_the_latest_edition_only(
     client.force_login(sapporo_staff)
     html = client.get(reverse("home")).content.decode()
     assert f'value="{edition_2.code}"' not in html and f'value="{CODE}"' not in html
+
+
+def test_the_page_refuses_an_oversized_upload(client, national_admin):
+    client.force_login(national_admin)
+    response = _upload(client, "big.json", b" " * (2 * 1024 * 1024 + 1))
+    assert response.status_code == 400
+    assert "ファイルが大きすぎます（上限 2 MB）。" in response.content.decode()
+    assert not GuidelineImport.objects.exists()
+
+
+def test_the_pages_query_counts(client, national_admin, pilot, django_assert_num_queries):
+    client.force_login(national_admin)
+    record = GuidelineImport.objects.create(
+        uploaded_by=national_admin, filename="pilot.json", content=as_json(sample()), sha256="x"
+    )
+    list_url = reverse("guideline_imports")
+    preview_url = reverse("guideline_import_preview", kwargs={"pk": record.pk})
+    client.get(list_url)  # the session and user are read once, then cached per request
+    # session, user, guidelines, imports (with uploader and guideline)
+    with django_assert_num_queries(4):
+        assert client.get(list_url).status_code == 200
+    # session, user, the upload; the plan: crosswalk series (1), latest edition, its measures
+    # with parents, their level texts and notes (3), its links; nothing more per measure
+    with django_assert_num_queries(10):
+        assert client.get(preview_url).status_code == 200
