@@ -558,3 +558,29 @@ def test_the_pages_query_counts(client, national_admin, pilot, django_assert_num
     # with parents, their level texts and notes (3), its links; nothing more per measure
     with django_assert_num_queries(10):
         assert client.get(preview_url).status_code == 200
+
+
+def test_a_round_opened_on_edition_1_keeps_its_assessments_there(
+    pilot, client, sapporo_staff, make_assessment
+):
+    """A round made 札幌市's assessment (not started) on edition 1; edition 2 is loaded since."""
+    import datetime
+
+    from assessments.models import SurveyRound
+
+    survey_round = SurveyRound.objects.create(
+        guideline=pilot, fiscal_year=2026, due_on=datetime.date(2026, 9, 30)
+    )
+    made = make_assessment(body_code=SAPPORO, guideline=pilot, status="not_started")
+    Assessment.objects.filter(pk=made.pk).update(survey_round=survey_round)
+    data = sample()
+    node(data, "A.1")["weight"] = 1
+    _plan, edition_2, _stats = guideline_import(name="pilot.json", content=as_json(data))
+    assert edition_2.edition == 2  # the round uses edition 1
+
+    client.force_login(sapporo_staff)
+    client.post(reverse("assessment_start"), {"guideline": edition_2.code, "prefill": "none"})
+
+    made.refresh_from_db()
+    assert made.status == Assessment.Status.IN_PROGRESS and made.guideline == pilot
+    assert not Assessment.objects.filter(guideline=edition_2).exists()
