@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from assessments.models import Assessment, Body, User
+from assessments.models import Assessment, Body, GuidelineImport, User
 from assessments.models.registry import may_read_body, readable_bodies_q
 
 can_read_body = may_read_body
@@ -249,3 +249,9 @@ def get_reopenable_assessment(
     if not can_reopen(user, assessment):
         raise PermissionDenied
     return assessment
+
+
+def get_guideline_import(user: User, pk: int) -> GuidelineImport:
+    """A kept guideline upload: national administrators only (others 403), else 404."""
+    require_national_admin(user)
+    return get_object_or_404(GuidelineImport.objects.select_related("uploaded_by"), pk=pk)

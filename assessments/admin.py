@@ -23,8 +23,24 @@ class SafeImportExportAdmin(ImportExportModelAdmin):
 @admin.register(models.Guideline)
 class GuidelineAdmin(SafeImportExportAdmin):
     resource_classes = [resources.GuidelineResource]
-    list_display = ("code", "title_ja", "issuer_ja", "issued_on")
-    search_fields = ("code", "title_ja", "title_en")
+    list_display = ("code", "title_ja", "edition", "issuer_ja", "issued_on")
+    search_fields = ("code", "series", "title_ja", "title_en")
+
+
+@admin.register(models.GuidelineImport)
+class GuidelineImportAdmin(admin.ModelAdmin):
+    """Who imported which guideline file, when, and what it did (read only: the page imports)."""
+
+    list_display = ("filename", "uploaded_by", "created_at", "status", "guideline")
+    list_filter = ("status",)
+    list_select_related = ("uploaded_by", "guideline")
+    exclude = ("content",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class LevelDescriptionInline(admin.TabularInline):

@@ -393,6 +393,17 @@ def assessment_start(
         raise ValueError(prefill)
     if not access.can_fill_body(user, body):
         raise PermissionDenied
+    # One edition of a guideline a year: an assessment a survey round made for the body (on the
+    # edition the round was opened on) is the one started, even if a later edition exists.
+    made = (
+        Assessment.objects.filter(
+            body=body, fiscal_year=fiscal_year, guideline__series=guideline.series
+        )
+        .select_related("guideline")
+        .first()
+    )
+    if made is not None:
+        guideline = made.guideline
     assessment, _created = Assessment.objects.get_or_create(
         body=body,
         guideline=guideline,

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from assessments import fiscal_year as fy
 from assessments import levels, rounds
+from assessments.catalog.source import MAX_BYTES
 from assessments.evidence import ALLOWED_EXTENSIONS, ALLOWED_LABEL, validate_evidence_file
 from assessments.fiscal_year import MAX_FISCAL_YEAR, MIN_FISCAL_YEAR, current_fiscal_year
 from assessments.levels import Level
@@ -256,12 +257,15 @@ class StartAssessmentForm(forms.Form):
     )
 
     def __init__(self, *args, started: frozenset[str] = frozenset(), **kwargs):
-        """`started`: codes of the guidelines the body already has a started assessment of this
-        fiscal year; they are not offered again (their assessment is linked instead)."""
+        """`started`: series of the guidelines the body already has a started assessment of this
+        fiscal year; they are not offered again (their assessment is linked instead). Only the
+        latest edition of a guideline is offered."""
         super().__init__(*args, **kwargs)
         # One query, whatever the template does with the choices.
         self.guidelines = {
-            g.code: g for g in Guideline.objects.order_by("-issued_on") if g.code not in started
+            g.code: g
+            for g in Guideline.objects.latest_editions().order_by("-issued_on")
+            if g.series not in started
         }
         cast(forms.ChoiceField, self.fields["guideline"]).choices = [
             (c, f"{g.title}（{g.issued_on.year}）") for c, g in self.guidelines.items()
@@ -382,7 +386,7 @@ class FilterForm(forms.Form):
 
     guideline = forms.ModelChoiceField(
         label=gettext_lazy("指針"),
-        queryset=Guideline.objects.order_by("-issued_on"),
+        queryset=Guideline.objects.order_by("-issued_on", "-edition"),
         to_field_name="code",
         required=False,
         empty_label=None,
@@ -454,7 +458,8 @@ class FilterForm(forms.Form):
 class OpenRoundForm(forms.Form):
     guideline = forms.ModelChoiceField(
         label=gettext_lazy("指針"),
-        queryset=Guideline.objects.order_by("-issued_on"),
+        # A new round starts on the latest edition of a guideline (catalog.plan).
+        queryset=Guideline.objects.latest_editions().order_by("-issued_on"),
         to_field_name="code",
         empty_label=None,
     )
@@ -834,3 +839,20 @@ class CorrectionReopenForm(RoundReasonForm):
     )
     body = BodyCodeField(label=gettext_lazy("団体コード"))
     field_order = ["survey_round", "body", "reason"]
+
+
+# --- Guideline files (national administrators) -------------------------------------------------
+
+
+class GuidelineUploadForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("指針ファイル（JSON または Excel）"),
+        help_text=gettext_lazy("2 MB まで。形式は fixtures/guidelines/README.md のとおりです。"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".json,.xlsx"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise ValidationError(_("ファイルが大きすぎます（上限 2 MB）。"))
+        return upload

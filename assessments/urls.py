@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
 from assessments.views import (
+    catalog,
     dashboard,
     documents,
     filling,
@@ -144,6 +145,26 @@ urlpatterns = [
         "report-batches/<uuid:batch_id>/reports.zip",
         reports.report_batch_zip,
         name="report_batch_zip",
+    ),
+]
+
+# Guideline files and editions (national administrators)
+urlpatterns += [
+    path("guidelines/imports/", catalog.guideline_imports, name="guideline_imports"),
+    path(
+        "guidelines/imports/<int:pk>/",
+        catalog.guideline_import_preview,
+        name="guideline_import_preview",
+    ),
+    path(
+        "guidelines/imports/<int:pk>/confirm/",
+        catalog.guideline_import_confirm,
+        name="guideline_import_confirm",
+    ),
+    path(
+        "guidelines/<slug:guideline_code>/export.xlsx",
+        catalog.guideline_export_xlsx,
+        name="guideline_export_xlsx",
     ),
 ]
 

@@ -158,7 +158,10 @@ def test_a_revision_without_a_source_is_refused_and_nothing_is_loaded(db, tmp_pa
     node["levels"]["4"]["en"] = "Changed"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
-    with pytest.raises(ValidationError, match="names no source"):
+    # The file, the line and the field are named (assessments/catalog/validation.py).
+    with pytest.raises(
+        ValidationError, match=r"egov-2003.json:1: II.3.\(2\) revisions: 改訂の出典がありません"
+    ):
         load_catalog(directory)
     assert measure("II.3.(2)").level_descriptions.get(level=4).description_en != "Changed"
 

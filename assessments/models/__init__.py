@@ -14,6 +14,7 @@ from assessments.models.batches import ReportBatch, ReportRender
 from assessments.models.catalog import (
     CrosswalkLink,
     Guideline,
+    GuidelineImport,
     LevelDescription,
     Measure,
     MeasureNote,
@@ -49,6 +50,7 @@ __all__ = [
     "MicCategory",
     "CrosswalkLink",
     "Guideline",
+    "GuidelineImport",
     "Invitation",
     "Level",
     "LevelDescription",

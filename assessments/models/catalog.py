@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Self
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.signals import post_delete, post_save
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -29,8 +29,26 @@ def _localized(obj, field: str) -> str:
     return getattr(obj, f"{field}_ja")
 
 
+class GuidelineQuerySet(models.QuerySet["Guideline"]):
+    def latest_editions(self) -> Self:
+        """The latest edition of each series: what a new assessment or survey round starts on."""
+        later = Guideline.objects.filter(series=OuterRef("series"), edition__gt=OuterRef("edition"))
+        return self.filter(~Exists(later))
+
+
 class Guideline(models.Model):
+    """One edition of a guideline. A guideline file's `code` names its series; a change to what
+    is scored, once an assessment uses the latest edition, is loaded as a new edition (a new row
+    with its own measures), so that assessments keep the edition they were started on
+    (assessments/catalog/, fixtures/guidelines/README.md)."""
+
     code = models.SlugField(_("コード"), max_length=40, unique=True)
+    series = models.SlugField(
+        _("指針の系列"), max_length=40, help_text=_("指針ファイルの code。版が変わっても同じ。")
+    )
+    edition = models.PositiveSmallIntegerField(
+        _("版"), default=1, validators=[MinValueValidator(1)]
+    )
     title_ja = models.CharField(_("名称"), max_length=200)
     title_en = models.CharField(_("名称（英語）"), max_length=200)
     issuer_ja = models.CharField(_("発出者"), max_length=100)
@@ -48,17 +66,30 @@ class Guideline(models.Model):
     # that what is kept of the catalog between requests (selectors/catalog.py) is keyed by it.
     revision = models.PositiveIntegerField(_("改訂番号"), default=1, editable=False)
 
+    objects = GuidelineQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("指針")
         verbose_name_plural = _("指針")
-        ordering = ["issued_on"]
+        ordering = ["issued_on", "edition"]
+        constraints = [
+            models.UniqueConstraint(fields=["series", "edition"], name="guideline_unique_edition"),
+            models.CheckConstraint(condition=Q(edition__gte=1), name="guideline_edition_positive"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.title_ja}（{self.issued_on.year}）"
+        return f"{self.title_ja}（{self.issued_on.year}）{self.edition_suffix}"
+
+    @property
+    def edition_suffix(self) -> str:
+        """「（第2版）」 from the second edition on; nothing for the first (what every list shows)."""
+        if self.edition <= 1:
+            return ""
+        return _("（第%(n)s版）") % {"n": self.edition}
 
     @property
     def title(self) -> str:
-        return _localized(self, "title")
+        return f"{_localized(self, 'title')}{self.edition_suffix}"
 
     @property
     def issuer(self) -> str:
@@ -380,3 +411,43 @@ for _model, _receiver in (
     post_delete.connect(
         _receiver, sender=_model, dispatch_uid=f"catalog-revision-{_model.__name__}-delete"
     )
+
+
+class GuidelineImport(models.Model):
+    """One uploaded guideline file, kept between its preview and its confirmation: the bytes are
+    validated again on confirmation (nothing from the preview is trusted), and the row records
+    who imported what, when, and what it did."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("確認中")
+        IMPORTED = "imported", _("取込済み")
+        REFUSED = "refused", _("エラーあり")
+
+    uploaded_by = models.ForeignKey(
+        "assessments.User", models.PROTECT, related_name="+", verbose_name=_("取り込んだ人")
+    )
+    created_at = models.DateTimeField(_("アップロード日時"), auto_now_add=True)
+    filename = models.CharField(_("ファイル名"), max_length=200)
+    content = models.BinaryField(_("内容"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    status = models.CharField(
+        _("状態"), max_length=20, choices=Status.choices, default=Status.PREVIEWED
+    )
+    summary = models.JSONField(_("結果の要約"), default=dict, blank=True)
+    guideline = models.ForeignKey(
+        Guideline,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("取り込んだ版"),
+    )
+    imported_at = models.DateTimeField(_("取込日時"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("指針の取込")
+        verbose_name_plural = _("指針の取込")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename}（{self.created_at:%Y-%m-%d %H:%M}）"

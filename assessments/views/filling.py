@@ -22,6 +22,7 @@ from assessments.models import (
     AnswerChange,
     Assessment,
     AssessmentTransition,
+    Guideline,
     Measure,
 )
 from assessments.scoring import FORMULA
@@ -503,18 +504,20 @@ def assessment_start(request):
     """Start (or reopen) this fiscal year's assessment of a guideline for the user's body."""
     user = request.user
     access.require_body_staff(user)
+    # By series: a body answers one edition of a guideline a year (the one it started on).
     started = frozenset(
         Assessment.objects.filter(body=user.body_id, fiscal_year=current_fiscal_year())
         .exclude(status=Assessment.Status.NOT_STARTED)
-        .values_list("guideline__code", flat=True)
+        .values_list("guideline__series", flat=True)
     )
     form = StartAssessmentForm(request.POST, started=started)
     if not form.is_valid():
-        if request.POST.get("guideline") in started:
+        posted = Guideline.objects.filter(code=request.POST.get("guideline", "")).first()
+        if posted is not None and posted.series in started:
             existing = Assessment.objects.get(
                 body=user.body_id,
                 fiscal_year=current_fiscal_year(),
-                guideline__code=request.POST["guideline"],
+                guideline__series=posted.series,
             )
             messages.info(request, _("この指針の今年度の自己評価はすでにあります。"))
             return redirect(existing)

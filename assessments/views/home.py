@@ -25,7 +25,7 @@ def home(request):
     )
     this_year = [a for a in assessments if a.fiscal_year == current_fiscal_year()]
     started = frozenset(
-        a.guideline.code for a in this_year if a.status != Assessment.Status.NOT_STARTED
+        a.guideline.series for a in this_year if a.status != Assessment.Status.NOT_STARTED
     )
     start_form = StartAssessmentForm(started=started) if user.is_body_staff else None
     return render(
@@ -35,7 +35,7 @@ def home(request):
             "body": user.body,
             "assessments": assessments,
             "this_year": [
-                (a, rounds.due_state(a)) for a in this_year if a.guideline.code in started
+                (a, rounds.due_state(a)) for a in this_year if a.guideline.series in started
             ],
             "not_started": [
                 (a, due)
