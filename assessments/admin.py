@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportExportModelAdmin
+from import_export.admin import ExportMixin, ImportExportModelAdmin
 
 from assessments import models, resources
 from assessments.spreadsheets import EXPORT_FORMATS, IMPORT_FORMATS
@@ -20,8 +20,29 @@ class SafeImportExportAdmin(ImportExportModelAdmin):
         return kwargs
 
 
+class ReadOnlyCatalog:
+    """Guidelines, measures and level texts are read and exported here, and changed only
+    through the guideline import page or `manage.py import_guideline` (assessments/catalog/):
+    it checks the whole file and applies the edition rule, so that a change to what is scored
+    never alters an assessment already made. An edit or a row-wise import here would bypass
+    both."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CatalogExportAdmin(ReadOnlyCatalog, ExportMixin, admin.ModelAdmin):
+    export_formats = EXPORT_FORMATS
+
+
 @admin.register(models.Guideline)
-class GuidelineAdmin(SafeImportExportAdmin):
+class GuidelineAdmin(CatalogExportAdmin):
     resource_classes = [resources.GuidelineResource]
     list_display = ("code", "title_ja", "edition", "issuer_ja", "issued_on")
     search_fields = ("code", "series", "title_ja", "title_en")
@@ -43,19 +64,19 @@ class GuidelineImportAdmin(admin.ModelAdmin):
         return False
 
 
-class LevelDescriptionInline(admin.TabularInline):
+class LevelDescriptionInline(ReadOnlyCatalog, admin.TabularInline):
     model = models.LevelDescription
     extra = 0
     max_num = 5
 
 
-class MeasureNoteInline(admin.StackedInline):
+class MeasureNoteInline(ReadOnlyCatalog, admin.StackedInline):
     model = models.MeasureNote
     extra = 0
 
 
 @admin.register(models.Measure)
-class MeasureAdmin(SafeImportExportAdmin):
+class MeasureAdmin(CatalogExportAdmin):
     resource_classes = [resources.MeasureResource]
     list_display = ("ref", "title_ja", "guideline", "is_scored", "applies_to", "weight")
     list_filter = ("guideline", "is_scored", "applies_to", "depth")
@@ -67,7 +88,7 @@ class MeasureAdmin(SafeImportExportAdmin):
 
 
 @admin.register(models.LevelDescription)
-class LevelDescriptionAdmin(SafeImportExportAdmin):
+class LevelDescriptionAdmin(CatalogExportAdmin):
     resource_classes = [resources.LevelDescriptionResource]
     list_display = ("measure", "level", "description_ja")
     list_filter = ("measure__guideline", "level")
@@ -76,7 +97,7 @@ class LevelDescriptionAdmin(SafeImportExportAdmin):
 
 
 @admin.register(models.CrosswalkLink)
-class CrosswalkLinkAdmin(admin.ModelAdmin):
+class CrosswalkLinkAdmin(ReadOnlyCatalog, admin.ModelAdmin):
     list_display = ("source", "target", "primary", "note_ja")
     list_filter = ("primary",)
     list_select_related = ("source", "target")

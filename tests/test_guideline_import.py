@@ -584,3 +584,21 @@ def test_a_round_opened_on_edition_1_keeps_its_assessments_there(
     made.refresh_from_db()
     assert made.status == Assessment.Status.IN_PROGRESS and made.guideline == pilot
     assert not Assessment.objects.filter(guideline=edition_2).exists()
+
+
+def test_the_admin_shows_the_catalog_read_only(client, national_admin, pilot):
+    """No edit or row-wise import in the Django admin bypasses the file check and the edition
+    rule: the catalog there is read and exported only."""
+    national_admin.is_staff = national_admin.is_superuser = True
+    national_admin.save()
+    client.force_login(national_admin)
+    measure = Measure.objects.filter(guideline=pilot, is_scored=True).first()
+    change = reverse("admin:assessments_measure_change", args=[measure.pk])
+    page = client.get(change)
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    assert client.post(change, {"title_ja": "変更"}).status_code == 403
+    assert client.get(reverse("admin:assessments_guideline_add")).status_code == 403
+    measure.refresh_from_db()
+    assert measure.title_ja != "変更"
+    changelist = client.get(reverse("admin:assessments_guideline_changelist")).content.decode()
+    assert "/import/" not in changelist and "/export/" in changelist
