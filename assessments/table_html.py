@@ -27,7 +27,7 @@ def _row(row, user: User) -> str:
     a: Assessment = row.assessment
     body = a.body
     name = _e(body.name)
-    if body.prefecture_id and user.is_national_admin:
+    if body.prefecture is not None and user.is_national_admin:
         name = f"{_e(body.prefecture.name)} {name}"
     status = _e(labels.label(Assessment.Status, a.status))
     due = rounds.due_state(a)

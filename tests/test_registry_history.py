@@ -232,6 +232,29 @@ def test_statistics_count_the_bodies_of_the_base_date(past_registry, guideline_2
     assert tabulate(guideline_2003, 2010, prefecture=hokkaido).denominators[TOTAL] == 180 + 1
 
 
+def test_statistics_count_each_body_under_the_category_of_the_base_date(
+    past_registry, guideline_2003
+):
+    """試験市 became a 中核市 on 2012-04-01: FY2010's tables count it among その他の市, FY2012's
+    among 中核市, and the per-body rows of the statistics agree with Body.kind_on."""
+    from assessments.models import MicCategory
+    from assessments.models.registry import mic_category_expression
+
+    _apply()
+    city = Body.objects.get(code=CITY)
+    hokkaido = Body.objects.get(code="010006")
+    for year, category in ((2010, MicCategory.OTHER_CITY), (2012, MicCategory.CORE_CITY)):
+        day = fiscal_year_start(year)
+        assert city.mic_category_on(day) == category
+        annotated = Body.objects.annotate(category=mic_category_expression(on=day)).get(pk=city.pk)
+        assert annotated.category == category
+    before = tabulate(guideline_2003, 2010, prefecture=hokkaido).denominators
+    after = tabulate(guideline_2003, 2012, prefecture=hokkaido).denominators
+    # The same bodies both years (the mergers were before 2010-04-01); only 試験市 moved.
+    assert after[MicCategory.CORE_CITY] == before[MicCategory.CORE_CITY] + 1
+    assert after[MicCategory.OTHER_CITY] == before[MicCategory.OTHER_CITY] - 1
+
+
 def test_loading_the_same_list_again_changes_nothing(past_registry):
     _apply()
     before = _state()

@@ -7,7 +7,7 @@ language.
 
 import functools
 
-from django.db.models import Choices
+from django.db.models import Choices, Field, Model
 from django.utils.translation import get_language
 
 
@@ -22,8 +22,9 @@ def label(choices: type[Choices], value) -> str:
 
 
 @functools.cache
-def _field_labels(model: type, field_name: str, language: str) -> dict:
+def _field_labels(model: type[Model], field_name: str, language: str) -> dict:
     field = model._meta.get_field(field_name)
+    assert isinstance(field, Field), field  # a model field with choices, not a relation
     return {value: str(text) for value, text in field.flatchoices}
 
 

@@ -11,7 +11,9 @@ import datetime
 from typing import TYPE_CHECKING, Self
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
 from assessments.codes import validate_body_code
@@ -93,12 +95,29 @@ MIC_CATEGORY_OF_KIND: dict[str, str] = {
 }
 
 
-def mic_category_expression(prefix: str = "") -> models.Case:
-    """The 団体区分 of a body as a query expression (`prefix` leads to the body, e.g. "body__")."""
+def kind_on_expression(day: datetime.date, prefix: str = "") -> Coalesce:
+    """The kind a body had on `day`, as a query expression (Body.kind_on for many rows): the
+    previous kind of the earliest later change of kind at its code, else its kind now."""
+    later_change = (
+        BodySuccession.objects.filter(
+            predecessor=OuterRef(f"{prefix}pk"), successor=OuterRef(f"{prefix}pk"), on__gt=day
+        )
+        .exclude(previous_kind="")
+        .order_by("on", "pk")
+        .values("previous_kind")[:1]
+    )
+    return Coalesce(Subquery(later_change, output_field=models.CharField()), F(f"{prefix}kind"))
+
+
+def mic_category_expression(prefix: str = "", *, on: datetime.date | None = None) -> models.Case:
+    """The 団体区分 of a body as a query expression (`prefix` leads to the body, e.g. "body__"):
+    by its kind now, or by the kind it had on the day `on` (a round's base date: a city that
+    became a 中核市 later is その他の市 in that year's tables)."""
+    kind = F(f"{prefix}kind") if on is None else kind_on_expression(on, prefix)
     return models.Case(
         *[
-            models.When(**{f"{prefix}kind": kind}, then=models.Value(str(category)))
-            for kind, category in MIC_CATEGORY_OF_KIND.items()
+            models.When(Exact(kind, models.Value(kind_value)), then=models.Value(str(category)))
+            for kind_value, category in MIC_CATEGORY_OF_KIND.items()
         ],
         output_field=models.CharField(),
     )
@@ -205,6 +224,10 @@ class Body(models.Model):
     def mic_category(self) -> str:
         """MIC's 団体区分 (MicCategory) of this body."""
         return MIC_CATEGORY_OF_KIND[self.kind]
+
+    def mic_category_on(self, day: datetime.date) -> str:
+        """Its 団体区分 on `day` (from kind_on: one query)."""
+        return MIC_CATEGORY_OF_KIND[self.kind_on(day)]
 
     def exists_on(self, day: datetime.date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (

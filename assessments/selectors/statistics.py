@@ -152,13 +152,15 @@ def tabulate(
     """Per scored measure × level (0–4, 該当なし, 未回答) × 団体区分 and × prefecture, the
     number of bodies, with the denominators; nationally, or for `prefecture` (the prefecture
     and its municipalities). See the module's docstring for what counts."""
-    # The bodies of the fiscal year's base date (April 1): mergers change the denominators.
-    bodies = Body.objects.existing_on(base_date(fiscal_year))
+    # The bodies of the fiscal year's base date (April 1): mergers change the denominators, and
+    # each is counted under the 団体区分 it had on that day.
+    day = base_date(fiscal_year)
+    bodies = Body.objects.existing_on(day)
     if prefecture is not None:
         bodies = bodies.of_prefecture(prefecture)
     home_code = Coalesce("prefecture__code", "code")
     body_rows = (
-        bodies.annotate(category=mic_category_expression(), home=home_code)
+        bodies.annotate(category=mic_category_expression(on=day), home=home_code)
         .values("category", "home")
         .annotate(n=Count("pk"))
         .order_by()
@@ -189,7 +191,7 @@ def tabulate(
         Answer.objects.filter(scoring.counted(), assessment__in=results.values("pk"))
         .filter(Q(level__isnull=False) | Q(not_applicable=True))
         .annotate(
-            category=mic_category_expression("assessment__body__"),
+            category=mic_category_expression("assessment__body__", on=day),
             home=Coalesce("assessment__body__prefecture__code", "assessment__body__code"),
         )
         .values("measure_id", "category", "home", "level", "not_applicable")
@@ -364,6 +366,10 @@ def measure_export_dataset(
     assessments = (
         Assessment.objects.filter(survey_round=survey_round)
         .select_related("body", "body__prefecture")
+        # The 団体区分 of the round's base date, as in the published tables (tabulate).
+        .annotate(
+            category=mic_category_expression("body__", on=base_date(survey_round.fiscal_year))
+        )
         .order_by("body__code")
     )
     if prefecture is not None:
@@ -409,7 +415,7 @@ def measure_export_dataset(
                         body.code,
                         body.name,
                         (body.prefecture or body).name,
-                        categories[body.mic_category],
+                        categories[a.category],
                         measure.ref,
                         measure.title_ja,
                         answer,
