@@ -18,6 +18,7 @@ from collections import Counter
 from django.db.models import Q
 
 from assessments.catalog.plan import Decision, Plan
+from assessments.catalog.source import GUIDELINE_FIELDS
 from assessments.models import (
     Assessment,
     CrosswalkLink,
@@ -27,16 +28,6 @@ from assessments.models import (
     MeasureNote,
 )
 
-GUIDELINE_FIELDS = (
-    "title_ja",
-    "title_en",
-    "issuer_ja",
-    "issuer_en",
-    "issued_on",
-    "note_ja",
-    "note_en",
-    "section_depth",
-)
 MEASURE_FIELDS = (
     "label",
     "title_ja",

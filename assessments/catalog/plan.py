@@ -7,17 +7,9 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from assessments.catalog.source import GUIDELINE_TEXT_FIELDS
 from assessments.models import Assessment, CrosswalkLink, Guideline, Measure, SurveyRound
 
-GUIDELINE_TEXT_FIELDS = (
-    "title_ja",
-    "title_en",
-    "issuer_ja",
-    "issuer_en",
-    "issued_on",
-    "note_ja",
-    "note_en",
-)
 TEXT_FIELDS = (
     "label",
     "title_ja",

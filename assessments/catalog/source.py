@@ -41,8 +41,10 @@ GUIDELINE_SHEET, MEASURES_SHEET, NOTES_SHEET, CROSSWALK_SHEET = (
     "notes",
     "crosswalk",
 )
-GUIDELINE_KEYS = (
-    "code",
+# A guideline's own values in a file (besides its measures and links), in the XLSX layout's
+# order: those a correction of text may change, then the section depth. One list for the
+# reader, the comparison (plan.py) and the loader.
+GUIDELINE_TEXT_FIELDS = (
     "title_ja",
     "title_en",
     "issuer_ja",
@@ -50,8 +52,9 @@ GUIDELINE_KEYS = (
     "issued_on",
     "note_ja",
     "note_en",
-    "section_depth",
 )
+GUIDELINE_FIELDS = (*GUIDELINE_TEXT_FIELDS, "section_depth")
+GUIDELINE_KEYS = ("code", *GUIDELINE_FIELDS)
 LEVEL_COLUMNS = tuple(f"level_{n}_{lang}" for lang in ("ja", "en") for n in range(5))
 MEASURE_COLUMNS = (
     "ref",
