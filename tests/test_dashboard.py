@@ -485,3 +485,18 @@ def test_a_page_of_rows_has_the_figures_with_scores_computes(populate, guideline
         assert row.score == want.score
         for name in ("answered_count", "not_applicable_count", "to_answer_count"):
             assert getattr(row.assessment, name) == getattr(want, name), name
+
+
+def test_section_totals_of_a_list_equal_the_orm_query(populate, django_assert_num_queries):
+    """section_totals for a list of ids runs the statement compiled once per process; it gives
+    what the ORM gives for the same ids (here through a subquery, which takes the ORM path)."""
+    codes = ["010006", "011002", "012025", "013030", "013315"]
+    populate(codes)
+    ids = list(Assessment.objects.filter(body__code__in=codes).values_list("pk", flat=True))
+    through_orm = Answer.objects.section_totals(Assessment.objects.filter(pk__in=ids).values("pk"))
+    assert through_orm and Answer.objects.section_totals(ids) == through_orm
+    for pk in ids[:3]:  # one id: the section page's and the overview's case, compiled already
+        with django_assert_num_queries(1):
+            one = Answer.objects.section_totals([pk])
+        assert one == {key: value for key, value in through_orm.items() if key[0] == pk}
+    assert Answer.objects.section_totals([]) == {}

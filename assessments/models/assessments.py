@@ -1,6 +1,7 @@
 """Survey rounds, assessments, their answers, and what happens to them (history, review)."""
 
 import datetime
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Self
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connections, models
 from django.db.models import (
     Case,
     Count,
@@ -404,23 +405,71 @@ class AnswerQuerySet(models.QuerySet):
             Q(level__isnull=False) | (Q(not_applicable=True) & ~Q(not_applicable_reason=""))
         )
 
-    def section_totals(self, assessment_ids: Iterable[int] | QuerySet) -> dict:
-        """{(assessment id, section id): SectionTotals}, in one grouped query for any number."""
-        rows = (
+    def _section_totals_query(self, assessment_ids) -> QuerySet:
+        return (
             self.filter(assessment_id__in=assessment_ids)
             .values("assessment_id", "measure__section_id")
             .annotate(**scoring.totals())
             .order_by()
         )
+
+    def section_totals(self, assessment_ids: Iterable[int] | QuerySet) -> dict:
+        """{(assessment id, section id): SectionTotals}, in one grouped query for any number.
+
+        For a list of ids asked of all answers (every page that shows a score), the statement is
+        the one the ORM compiles for that many ids, compiled once per process and database
+        (_section_totals_statement): compiling it took 3.5 ms of CPU, running it under 1 ms.
+        """
+        if isinstance(assessment_ids, QuerySet) or self.query.where:
+            rows = self._section_totals_query(assessment_ids).values_list(*SECTION_TOTALS_COLUMNS)
+        else:
+            ids = [int(pk) for pk in assessment_ids]
+            if not ids:
+                return {}
+            sql, params = _section_totals_statement(self.db, len(ids))
+            with connections[self.db].cursor() as cursor:
+                cursor.execute(sql, [ids[p.index] if isinstance(p, _Slot) else p for p in params])
+                rows = cursor.fetchall()
         return {
-            (row["assessment_id"], row["measure__section_id"]): SectionTotals(
-                answered=row["answered_count"],
-                earned=row["score_earned"] or 0,
-                possible=row["score_possible"] or 0,
-                not_applicable=row["not_applicable_count"],
+            (assessment_id, section_id): SectionTotals(
+                answered=answered, earned=earned or 0, possible=possible or 0, not_applicable=na
             )
-            for row in rows
+            for assessment_id, section_id, answered, na, earned, possible in rows
         }
+
+
+SECTION_TOTALS_COLUMNS = (
+    "assessment_id",
+    "measure__section_id",
+    "answered_count",
+    "not_applicable_count",
+    "score_earned",
+    "score_possible",
+)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """The place of the n-th assessment id among a compiled statement's parameters."""
+
+    index: int
+
+
+@functools.lru_cache(maxsize=64)
+def _section_totals_statement(alias: str, count: int) -> tuple[str, tuple]:
+    """AnswerQuerySet.section_totals' statement for `count` ids, as the ORM compiles it for the
+    database `alias`, with a _Slot in place of each id (negative stand-ins while compiling: no
+    other parameter of it is negative). Same SQL, same parameters, compiled once."""
+    stand_ins = [-(i + 1) for i in range(count)]
+    query = Answer.objects.using(alias)._section_totals_query(stand_ins)
+    compiler = query.values_list(*SECTION_TOTALS_COLUMNS).query.get_compiler(using=alias)
+    sql, params = compiler.as_sql()
+    slots = tuple(
+        _Slot(-p - 1) if isinstance(p, int) and not isinstance(p, bool) and p < 0 else p
+        for p in params
+    )
+    assert sum(isinstance(p, _Slot) for p in slots) == count, sql
+    return sql, slots
 
 
 class Answer(models.Model):
