@@ -133,6 +133,10 @@ class BodyResource(SafeExportMixin, resources.ModelResource):
             row["prefecture_code"] = None
 
 
+# The catalog's resources export only (the Django admin shows the catalog read-only); guidelines
+# are imported through assessments/catalog/, which applies the file check and the edition rule.
+
+
 class GuidelineResource(SafeExportMixin, resources.ModelResource):
     class Meta:
         model = Guideline
@@ -147,15 +151,10 @@ class GuidelineResource(SafeExportMixin, resources.ModelResource):
             "note_en",
             "section_depth",
         )
-        import_id_fields = ("code",)
-        clean_model_instances = True
-        skip_unchanged = True
-        report_skipped = True
-        use_transactions = True
 
 
 class MeasureResource(SafeExportMixin, resources.ModelResource):
-    """Titles, guidance and weights of existing measures (the tree itself comes from fixtures)."""
+    """Titles, guidance, weights and applicability of the measures."""
 
     guideline = fields.Field(
         attribute="guideline",
@@ -179,17 +178,6 @@ class MeasureResource(SafeExportMixin, resources.ModelResource):
             "weight_rationale_ja",
             "weight_rationale_en",
         )
-        import_id_fields = ("guideline", "ref")
-        clean_model_instances = True
-        skip_unchanged = True
-        report_skipped = True
-        use_transactions = True
-
-    def before_save_instance(self, instance, row, **kwargs):
-        if instance.pk is None:
-            raise ValueError(
-                _("新しい項目は追加できません。指針の構成は fixtures から読み込みます。")
-            )
 
 
 class LevelDescriptionResource(SafeExportMixin, resources.ModelResource):
@@ -205,10 +193,6 @@ class LevelDescriptionResource(SafeExportMixin, resources.ModelResource):
     class Meta:
         model = LevelDescription
         fields = ("guideline", "measure", "level", "description_ja", "description_en")
-        import_id_fields = ("measure", "level")
-        clean_model_instances = True
-        skip_unchanged = True
-        use_transactions = True
 
     def get_queryset(self):
         return super().get_queryset().select_related("measure__guideline")

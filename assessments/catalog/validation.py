@@ -19,6 +19,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from assessments.applicability import AppliesTo
+from assessments.catalog.source import GUIDELINE_KEYS as FILE_GUIDELINE_KEYS
 from assessments.catalog.source import Path, Source
 from assessments.models import CrosswalkLink, Guideline, LevelDescription, Measure, MeasureNote
 
@@ -35,7 +36,7 @@ GUIDELINE_TEXT = {
     "note_ja": (False, Guideline._meta.get_field("note_ja").max_length),
     "note_en": (False, Guideline._meta.get_field("note_en").max_length),
 }
-GUIDELINE_KEYS = {"code", "issued_on", "section_depth", "measures", "crosswalk", *GUIDELINE_TEXT}
+GUIDELINE_KEYS = {*FILE_GUIDELINE_KEYS, "measures", "crosswalk"}
 
 
 def _max(model, name: str) -> int | None:

@@ -236,14 +236,14 @@ class Body(models.Model):
 
     def kind_on(self, day: datetime.date) -> str:
         """The kind the body had on `day`: its kind now, unless a later change of kind at the
-        same code (a succession to itself) recorded what it was before. One query."""
-        earliest_later_change = (
-            self.predecessor_links.filter(predecessor=self, on__gt=day)
-            .exclude(previous_kind="")
-            .order_by("on", "pk")
-            .first()
+        same code (a succession to itself) recorded what it was before. One query
+        (kind_on_expression, the one definition, which tables use for many bodies)."""
+        return (
+            Body.objects.filter(pk=self.pk)
+            .annotate(kind_then=kind_on_expression(day))
+            .values_list("kind_then", flat=True)
+            .get()
         )
-        return earliest_later_change.previous_kind if earliest_later_change else self.kind
 
     def history(self) -> list["BodySuccession"]:
         """Every succession that led to this body, recursively (this body's own links first,
